@@ -1,0 +1,122 @@
+/**
+ * Registry load/save with 50 horses, 512-d feature banks and 20 KB thumbnails, against the
+ * original plan's load (KEYS horse:{stream}:* then one GET per key) with 10,000 unrelated keys.
+ */
+import { Redis } from 'ioredis';
+import { silentLogger } from '../src/log/index.ts';
+import { createEmbeddedDatabase, createPostgresDatabase } from '../src/registry/database.ts';
+import type { HotCache } from '../src/registry/hot-cache.ts';
+import { MemoryHotCache } from '../src/registry/memory-cache.ts';
+import { migrate } from '../src/registry/migrations.ts';
+import { RedisHotCache } from '../src/registry/redis-cache.ts';
+import { SqlRegistryStore } from '../src/registry/sql-store.ts';
+import type { HorseChunkUpdate, StoredHorse } from '../src/registry/types.ts';
+import { chunk, featureBank, newHorseUpdate } from '../test/helpers/registry-fixtures.ts';
+import { createScratchDatabase, TEST_REDIS_URL, uniqueId } from '../test/helpers/services.ts';
+import { summarize, timeIt } from './stats.ts';
+
+const HORSES = 50;
+const DIM = 512;
+const ITERATIONS = 200;
+const UNRELATED_KEYS = 10_000;
+
+function initialUpdates(): HorseChunkUpdate[] {
+  return Array.from({ length: HORSES }, (_, i) =>
+    newHorseUpdate(i + 1, {
+      dim: DIM,
+      features: featureBank(DIM, i + 1, 8),
+      thumbnail: Buffer.alloc(20 * 1024, i),
+      thumbnailQuality: 1,
+      seenAt: new Date(Date.UTC(2026, 10, 20, 10, i)),
+    }),
+  );
+}
+
+function nextUpdates(horses: StoredHorse[], sequence: number): HorseChunkUpdate[] {
+  return horses.map((horse) => ({
+    ...newHorseUpdate(horse.trackingId, { dim: DIM, seenAt: new Date(Date.UTC(2026, 10, 21, 0, 0, sequence)) }),
+    features: horse.features,
+    isNew: false,
+    baseVersion: horse.version,
+    thumbnail: Buffer.alloc(20 * 1024, sequence % 256),
+    thumbnailQuality: sequence + 2,
+  }));
+}
+
+async function benchStore(label: string, store: SqlRegistryStore, cache: HotCache, streamId: string) {
+  let horses = (await store.saveChunk(chunk(streamId, 1), initialUpdates())).horses;
+  let sequence = 2;
+  const save = summarize(`${label}: save 50 horses + 20 KB thumbnails`, await timeIt(async () => {
+    horses = (await store.saveChunk(chunk(streamId, sequence), nextUpdates(horses, sequence))).horses;
+    sequence += 1;
+  }, ITERATIONS));
+  await store.load(streamId);
+  const warm = summarize(`${label}: load 50 horses, warm ${cache.kind} cache`, await timeIt(async () => {
+    const snapshot = await store.load(streamId);
+    if (snapshot.source !== cache.kind || snapshot.horses.length !== HORSES) throw new Error(`unexpected ${snapshot.source} load`);
+  }, ITERATIONS));
+  const coldSamples: number[] = [];
+  for (let i = 0; i < ITERATIONS + 3; i += 1) {
+    await cache.remove(streamId, []);
+    const started = performance.now();
+    const snapshot = await store.load(streamId);
+    if (i >= 3) coldSamples.push(performance.now() - started);
+    if (snapshot.source === cache.kind) throw new Error('cache was not empty');
+  }
+  const cold = summarize(`${label}: load 50 horses, cache empty (db + re-warm)`, coldSamples);
+  return { save, warm, cold };
+}
+
+export async function run(): Promise<void> {
+  console.log(`${HORSES} horses, ${DIM}-d feature banks (first + mean + 8 exemplars), ${ITERATIONS} iterations each`);
+  const scratch = await createScratchDatabase('paddock_t_bench');
+  const db = createPostgresDatabase(scratch.url);
+  const redisCache = new RedisHotCache(TEST_REDIS_URL, { ttlSeconds: 300, indexSize: 50 }, silentLogger());
+  const redis = new Redis(TEST_REDIS_URL);
+  const streamId = uniqueId('bench');
+  const unrelated = Array.from({ length: UNRELATED_KEYS }, (_, i) => `bench-unrelated:${streamId}:${i}`);
+  try {
+    await migrate(db);
+    const store = new SqlRegistryStore(db, redisCache, silentLogger(), { maxExemplars: 8 });
+    const postgres = await benchStore('postgres+redis', store, redisCache, streamId);
+
+    // The original plan: KEYS horse:{stream}:* then one GET per key, with unrelated keys around.
+    for (let i = 0; i < unrelated.length; i += 1000) {
+      const batch = redis.pipeline();
+      for (const key of unrelated.slice(i, i + 1000)) batch.set(key, 'x', 'EX', 600);
+      await batch.exec();
+    }
+    await store.load(streamId);
+    const baseline = summarize('baseline: KEYS horse:{stream}:* + GET per key', await timeIt(async () => {
+      const keys = await redis.keys(`horse:${streamId}:*`);
+      const values = await Promise.all(keys.map((key) => redis.get(key)));
+      if (values.length !== HORSES) throw new Error(`baseline found ${values.length} keys`);
+      values.map((value) => JSON.parse(value!));
+    }, ITERATIONS));
+    const oursWithNoise = summarize('paddock: index + MGET, same 10k unrelated keys', await timeIt(async () => {
+      await store.load(streamId);
+    }, ITERATIONS));
+    console.log(
+      `ratio baseline/paddock warm load: p50 ${(baseline.p50 / oursWithNoise.p50).toFixed(2)}x, p99 ${(baseline.p99 / oursWithNoise.p99).toFixed(2)}x`,
+    );
+
+    const embeddedDb = await createEmbeddedDatabase(undefined);
+    await migrate(embeddedDb);
+    const memory = new MemoryHotCache({ ttlSeconds: 300, indexSize: 50 });
+    const embedded = await benchStore('embedded pglite+memory', new SqlRegistryStore(embeddedDb, memory, silentLogger(), { maxExemplars: 8 }), memory, streamId);
+    await embeddedDb.close();
+
+    const verdict = (name: string, value: number, target: number) =>
+      console.log(`target ${name}: p99 ${value.toFixed(2)} ms (< ${target} ms) ${value < target ? 'met' : 'MISSED'}`);
+    verdict('warm Redis load', postgres.warm.p99, 5);
+    verdict('PostgreSQL load, cache empty', postgres.cold.p99, 20);
+    verdict('save 50 horses', postgres.save.p99, 30);
+    verdict('PGlite load, cache empty (no target; for reference)', embedded.cold.p99, Infinity);
+  } finally {
+    for (let i = 0; i < unrelated.length; i += 1000) await redis.del(...unrelated.slice(i, i + 1000));
+    redis.disconnect();
+    await redisCache.close();
+    await db.close();
+    await scratch.drop();
+  }
+}

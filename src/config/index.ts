@@ -1,0 +1,171 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../errors/index.ts';
+
+/** The repository root, so defaults do not depend on the working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const DEFAULT_DETECTOR_MODEL = path.join(PROJECT_ROOT, 'models', 'build', 'paddock_detector.onnx');
+export const DEFAULT_REID_MODEL = path.join(PROJECT_ROOT, 'models', 'build', 'paddock_reid.onnx');
+export const MODEL_CONFIG_DIR = path.join(PROJECT_ROOT, 'models', 'configs');
+
+const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const numberFrom = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const optionalString = z.string().min(1).optional();
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const urlWithProtocols = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.join(' or ')}//`);
+
+/** Every variable paddock reads, with its default. Unknown PADDOCK_* variables are refused. */
+const environmentSchema = z.object({
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  NATS_CREDS_FILE: optionalString,
+  NATS_TLS_CA: optionalString,
+  NATS_TLS_CERT: optionalString,
+  NATS_TLS_KEY: optionalString,
+  FFMPEG_PATH: optionalString,
+  PADDOCK_DATA_DIR: z.string().min(1).default('./data'),
+  PADDOCK_DETECTOR_MODEL: z.string().min(1).default(DEFAULT_DETECTOR_MODEL),
+  PADDOCK_REID_MODEL: z.string().min(1).default(DEFAULT_REID_MODEL),
+  PADDOCK_DETECTOR_CONFIG: optionalString,
+  PADDOCK_REID_CONFIG: optionalString,
+  PADDOCK_EP: commaList
+    .default(['cuda', 'cpu'])
+    .pipe(z.array(z.enum(EXECUTION_PROVIDERS)).min(1, 'must name at least one execution provider')),
+  PADDOCK_INTRA_OP_THREADS: intFrom(0, 256).default(0),
+  PADDOCK_INTER_OP_THREADS: intFrom(0, 256).default(0),
+  PADDOCK_SAMPLE_FPS: numberFrom(0.1, 120).default(5),
+  PADDOCK_HTTP_PORT: intFrom(0, 65535).default(9464),
+  PADDOCK_METRICS_MAX_STREAMS: intFrom(1, 10_000).default(50),
+  PADDOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PADDOCK_CACHE_TTL_S: intFrom(1, 7 * 24 * 3600).default(300),
+  PADDOCK_CACHE_INDEX_SIZE: intFrom(1, 10_000).default(50),
+  PADDOCK_FEATURE_EXEMPLARS: intFrom(1, 64).default(8),
+  PADDOCK_REID_THRESHOLD: numberFrom(0, 1).default(0.75),
+  PADDOCK_FFMPEG_TIMEOUT_S: numberFrom(1, 3600).default(120),
+  PADDOCK_ALLOWED_PATHS: commaList.optional(),
+  PADDOCK_ALLOWED_HOSTS: commaList.optional(),
+  PADDOCK_MAX_INFLIGHT: intFrom(1, 256).default(2),
+  PADDOCK_IDLE_TIMEOUT_S: numberFrom(1, 7 * 24 * 3600).default(600),
+  PADDOCK_SHUTDOWN_DEADLINE_S: numberFrom(1, 3600).default(30),
+  PADDOCK_MAX_DELIVERIES: intFrom(1, 100).default(5),
+  PADDOCK_PRUNE_INACTIVE_DAYS: intFrom(1, 36500).default(90),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface PaddockConfig {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  nats: {
+    url: string;
+    user: string | undefined;
+    password: string | undefined;
+    token: string | undefined;
+    credsFile: string | undefined;
+    tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
+  };
+  dataDir: string;
+  ffmpegPath: string | undefined;
+  ffmpegTimeoutMs: number;
+  allowedPaths: string[] | undefined;
+  allowedHosts: string[] | undefined;
+  models: {
+    detector: { modelPath: string; configPath: string | undefined };
+    reid: { modelPath: string; configPath: string | undefined };
+    executionProviders: ExecutionProvider[];
+    intraOpThreads: number;
+    interOpThreads: number;
+  };
+  sampleFps: number;
+  httpPort: number;
+  /** Streams that get their own `stream` label in metrics; the rest share `stream="other"`. */
+  metricsMaxStreams: number;
+  logLevel: Environment['PADDOCK_LOG_LEVEL'];
+  cache: { ttlSeconds: number; indexSize: number };
+  featureExemplars: number;
+  reidThreshold: number;
+  maxInflight: number;
+  idleTimeoutMs: number;
+  shutdownDeadlineMs: number;
+  maxDeliveries: number;
+  pruneInactiveDays: number;
+}
+
+const KNOWN_PREFIXED = new Set(Object.keys(environmentSchema.shape).filter((key) => key.startsWith('PADDOCK_')));
+
+/** Reads and validates the environment once; any bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig {
+  const unknown = Object.keys(env).filter((key) => key.startsWith('PADDOCK_') && !KNOWN_PREFIXED.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown configuration variable ${unknown.join(', ')}`, { variables: unknown });
+  }
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(environmentSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const parsed = environmentSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(relevant[variable])})`, {
+      variable,
+    });
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    nats: {
+      url: e.NATS_URL,
+      user: e.NATS_USER,
+      password: e.NATS_PASSWORD,
+      token: e.NATS_TOKEN,
+      credsFile: e.NATS_CREDS_FILE,
+      tls: { ca: e.NATS_TLS_CA, cert: e.NATS_TLS_CERT, key: e.NATS_TLS_KEY },
+    },
+    dataDir: path.resolve(e.PADDOCK_DATA_DIR),
+    ffmpegPath: e.FFMPEG_PATH,
+    ffmpegTimeoutMs: e.PADDOCK_FFMPEG_TIMEOUT_S * 1000,
+    allowedPaths: e.PADDOCK_ALLOWED_PATHS?.map((prefix) => path.resolve(prefix)),
+    allowedHosts: e.PADDOCK_ALLOWED_HOSTS,
+    models: {
+      detector: { modelPath: path.resolve(e.PADDOCK_DETECTOR_MODEL), configPath: e.PADDOCK_DETECTOR_CONFIG },
+      reid: { modelPath: path.resolve(e.PADDOCK_REID_MODEL), configPath: e.PADDOCK_REID_CONFIG },
+      executionProviders: e.PADDOCK_EP,
+      intraOpThreads: e.PADDOCK_INTRA_OP_THREADS,
+      interOpThreads: e.PADDOCK_INTER_OP_THREADS,
+    },
+    sampleFps: e.PADDOCK_SAMPLE_FPS,
+    httpPort: e.PADDOCK_HTTP_PORT,
+    metricsMaxStreams: e.PADDOCK_METRICS_MAX_STREAMS,
+    logLevel: e.PADDOCK_LOG_LEVEL,
+    cache: { ttlSeconds: e.PADDOCK_CACHE_TTL_S, indexSize: e.PADDOCK_CACHE_INDEX_SIZE },
+    featureExemplars: e.PADDOCK_FEATURE_EXEMPLARS,
+    reidThreshold: e.PADDOCK_REID_THRESHOLD,
+    maxInflight: e.PADDOCK_MAX_INFLIGHT,
+    idleTimeoutMs: e.PADDOCK_IDLE_TIMEOUT_S * 1000,
+    shutdownDeadlineMs: e.PADDOCK_SHUTDOWN_DEADLINE_S * 1000,
+    maxDeliveries: e.PADDOCK_MAX_DELIVERIES,
+    pruneInactiveDays: e.PADDOCK_PRUNE_INACTIVE_DAYS,
+  };
+}

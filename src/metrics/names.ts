@@ -1,0 +1,55 @@
+/**
+ * Every metric paddock exports, named in one place: the Grafana dashboard, the alert rules and
+ * their tests are checked against these constants.
+ */
+export const METRIC_PREFIX = 'paddock_';
+
+export const METRIC = {
+  buildInfo: 'paddock_build_info',
+  chunkDuration: 'paddock_chunk_duration_seconds',
+  chunkOverheadRatio: 'paddock_chunk_overhead_ratio',
+  registryLoad: 'paddock_registry_load_seconds',
+  registryMatch: 'paddock_registry_match_seconds',
+  chunks: 'paddock_chunks_total',
+  reidDecisions: 'paddock_reid_decisions_total',
+  actors: 'paddock_actors',
+  queueDepth: 'paddock_stream_queue_depth',
+  lag: 'paddock_stream_lag_seconds',
+  inference: 'paddock_inference_seconds',
+  executionProvider: 'paddock_execution_provider_info',
+  redeliveries: 'paddock_nats_redeliveries_total',
+  deadLetters: 'paddock_dead_letters_total',
+  cacheLookups: 'paddock_cache_lookups_total',
+  registryHorses: 'paddock_registry_horses',
+  errors: 'paddock_errors_total',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The stages of one chunk, as in the chunk result's `timings_ms`. */
+export const CHUNK_STAGES = ['load_registry', 'decode', 'detect', 'embed', 'track', 'thumbnails', 'persist', 'total'] as const;
+export type ChunkStage = (typeof CHUNK_STAGES)[number];
+
+/** What became of a chunk event. `retried` counts a failed attempt that will be delivered again. */
+export const CHUNK_OUTCOMES = ['processed', 'duplicate', 'failed', 'dead_lettered', 'invalid', 'retried'] as const;
+export type ChunkOutcome = (typeof CHUNK_OUTCOMES)[number];
+
+export const REID_DECISIONS = ['new', 'reactivated', 'continued'] as const;
+export type ReidDecision = (typeof REID_DECISIONS)[number];
+
+/** Where a stream's registry was loaded from: Redis, the in-process cache, PostgreSQL or embedded PGlite. */
+export const REGISTRY_SOURCES = ['redis', 'memory', 'postgres', 'embedded'] as const;
+export type RegistrySource = (typeof REGISTRY_SOURCES)[number];
+
+export const CACHE_RESULTS = ['hit', 'miss', 'corrupt'] as const;
+export type CacheResult = (typeof CACHE_RESULTS)[number];
+
+/** The two models; the label is the role, not the file name, so it stays bounded. */
+export const MODEL_ROLES = ['detector', 'reid'] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+export const HORSE_STATES = ['known', 'active'] as const;
+export type HorseState = (typeof HORSE_STATES)[number];
+
+/** The label value shared by every stream beyond the per-stream limit. */
+export const OTHER_STREAM = 'other';

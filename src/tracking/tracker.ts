@@ -1,0 +1,704 @@
+/**
+ * The per-chunk tracker: detections in, horse identities out.
+ *
+ * Within a chunk (per frame, ByteTrack-style with appearance, as in BoT-SORT):
+ *  1. confirmed tracks (tracked and lost) × high-score detections, fused cost
+ *     iouWeight·(1 − IoU) + (1 − iouWeight)·cosine distance to the track's running appearance.
+ *     Gates: IoU with the predicted box ≥ minIoU, and a distance above maxAppearanceDistance
+ *     refuses the pair unless IoU ≥ appearanceVetoMaxIoU (a weak ReID model never splits a
+ *     clearly overlapping track). Lost tracks are re-found by appearance wherever they are (best
+ *     cosine over bank and running appearance ≥ refindSimilarity), or by IoU ≥ lowScoreMinIoU
+ *     with a compatible look;
+ *  2. still-unmatched tracked tracks × low-score detections, by IoU only;
+ *  3. tentative tracks × remaining high-score detections;
+ *  each stage one optimal assignment. Unmatched tentative tracks die (so a single false detection
+ *  never becomes a horse), unmatched tracked tracks become lost, lost tracks end after
+ *  maxLostFrames, unmatched confident detections start tentative tracks, and a tentative track
+ *  is confirmed after confirmHits hits.
+ *
+ * Identity (the registry decision, on confirmation): see matchIdentities. Statuses, precisely:
+ *  - "continued": the horse was a known horse with a last box, last seen at most
+ *    continueWithinS before the chunk start; it enters the chunk as a lost track at its last box
+ *    with its feature bank (a carry-over track), and that track was matched in this chunk before
+ *    it expired. The horse's track thus continues across the chunk boundary, no confirmation wait.
+ *  - "reactivated": a known horse claimed by a newly confirmed track through the registry
+ *    decision (and not already "continued" in this chunk).
+ *  - "new": a confirmed track no candidate horse matched (and, in herd mode, the herd is not
+ *    complete): it gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and
+ *    colour colorFor(number).
+ *
+ * One tracker serves one chunk; continuity across chunks comes from the registry's KnownHorse
+ * (last box, last seen, feature bank) through the carry-over tracks above, so a daemon restart
+ * between chunks changes nothing.
+ *
+ * Herd mode: the herd's horses are the known horses listed in officialIds (all known horses if
+ * the list is empty) plus horses created in this chunk. While the herd has fewer horses than
+ * expectedCount, decisions are as above (discovery). Once complete, a confirmed track is assigned
+ * to the most similar herd horse that is not visible right now, by the same optimal assignment
+ * but without threshold; if none is free it waits (its detections held back) and retries on
+ * later frames. No new horse is created.
+ *
+ * Pure and deterministic: no clocks, no randomness, insertion-ordered iteration only.
+ */
+import { PaddockError } from '../errors/index.ts';
+import { linearSumAssignment } from './assignment.ts';
+import { bankSimilarity, cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
+import { HorseGallery } from './gallery.ts';
+import { boxArea, iou } from './geometry.ts';
+import { matchIdentities } from './identity.ts';
+import { BoxKalman } from './kalman.ts';
+import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
+import { colorFor, horseIdFor, type Box, type FeatureBank, type FramePerception, type KnownHorse } from './types.ts';
+
+export type HorseStatus = 'new' | 'reactivated' | 'continued';
+
+export interface TrackedBox {
+  frameIndex: number;
+  timestampS: number;
+  box: Box;
+  score: number;
+}
+
+export interface HorseChunkResult {
+  id: string;
+  trackingId: number;
+  color: string;
+  name: string | null;
+  status: HorseStatus;
+  /** Detections attributed to this horse in this chunk. */
+  detections: number;
+  meanConfidence: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  /** The horse's feature bank after this chunk (a copy owned by the result). */
+  features: FeatureBank;
+  lastBox: Box;
+  /** Track key whose thumbnail candidate (largest w·h·score) is this horse's best; null if none. */
+  thumbnailTrackKey: number | null;
+  thumbnailQuality: number;
+  /** Every attributed detection, in frame order (for MOT output). */
+  frames: TrackedBox[];
+}
+
+export interface ChunkTrackingResult {
+  /** Horses seen in this chunk, by tracking number. */
+  horses: HorseChunkResult[];
+  nextTrackingId: number;
+}
+
+export interface DetectionAssignment {
+  /** Stable key of the track the detection went to; null when it went to none. */
+  trackKey: number | null;
+  /** The track's horse, when it already has one. */
+  horseId: string | null;
+  /** True when this detection is now its track's best thumbnail candidate (w·h·score). */
+  bestThumbnailCandidate: boolean;
+}
+
+export interface FrameUpdate {
+  frameIndex: number;
+  /** One entry per detection of the frame, same order. */
+  assignments: DetectionAssignment[];
+}
+
+export interface HerdSpec {
+  expectedCount: number;
+  officialIds: string[];
+}
+
+export interface ChunkTrackerInit {
+  known: readonly KnownHorse[];
+  nextTrackingId: number;
+  chunkStart: Date;
+  herd?: HerdSpec;
+  options?: Partial<TrackerOptions>;
+}
+
+export interface ChunkTracker {
+  update(frame: FramePerception): FrameUpdate;
+  finish(): ChunkTrackingResult;
+}
+
+type Phase = 'tentative' | 'tracked' | 'lost';
+
+interface Track {
+  key: number;
+  phase: Phase;
+  kf: BoxKalman;
+  /** The Kalman box predicted for the current frame (computed once per frame). */
+  predicted: Box;
+  hits: number;
+  lostFrames: number;
+  confirmed: boolean;
+  /** Own bank until the track has a horse, then the horse's bank (the same object). */
+  bank: FeatureBank | null;
+  /**
+   * Running appearance (EMA, unit) of every high-score detection of this track, clean or not,
+   * for frame-to-frame association (as BoT-SORT's smoothed feature); banks stay clean-only.
+   */
+  appearance: Float32Array | null;
+  horse: HorseState | null;
+  /** Observations and confident vectors held until the track has a horse. */
+  pendingBoxes: TrackedBox[];
+  pendingVectors: Float32Array[];
+  bestQuality: number;
+}
+
+interface HorseState {
+  id: string;
+  trackingId: number;
+  color: string;
+  name: string | null;
+  status: HorseStatus | null;
+  knownIndex: number;
+  inHerd: boolean;
+  bank: FeatureBank;
+  track: Track | null;
+  detections: number;
+  confidenceSum: number;
+  frames: TrackedBox[];
+  thumbnailTrackKey: number | null;
+  thumbnailQuality: number;
+}
+
+/** Confident vectors held per unidentified track; the oldest go first. */
+const MAX_PENDING_VECTORS = 16;
+
+export function createChunkTracker(init: ChunkTrackerInit): ChunkTracker {
+  return new ChunkTrackerImpl(init);
+}
+
+class ChunkTrackerImpl implements ChunkTracker {
+  private readonly options: TrackerOptions;
+  private readonly known: readonly KnownHorse[];
+  private readonly chunkStartMs: number;
+  private readonly herd: HerdSpec | null;
+  private nextTrackingId: number;
+  private nextTrackKey = 1;
+  private tracks: Track[] = [];
+  /** Horses handled in this chunk (known horses materialised, and new ones), in creation order. */
+  private readonly horses: HorseState[] = [];
+  private readonly horseByKnownIndex = new Map<number, HorseState>();
+  private readonly officialKnown: Uint8Array;
+  private gallery: HorseGallery | null = null;
+  private similarityScratch: Float64Array | null = null;
+  private dim = -1;
+  private finished = false;
+
+  constructor(init: ChunkTrackerInit) {
+    this.options = resolveTrackerOptions(init.options);
+    if (!Array.isArray(init.known)) invalid('known horses must be an array');
+    if (!(init.chunkStart instanceof Date) || Number.isNaN(init.chunkStart.getTime())) invalid('chunkStart must be a valid Date');
+    if (!Number.isInteger(init.nextTrackingId) || init.nextTrackingId < 1) invalid(`nextTrackingId must be a positive integer, got ${init.nextTrackingId}`);
+    this.known = init.known;
+    this.chunkStartMs = init.chunkStart.getTime();
+    // Tracking numbers are never reused: continue after the largest known one whatever we are told.
+    let maxKnown = 0;
+    for (const horse of init.known) maxKnown = Math.max(maxKnown, horse.trackingId);
+    this.nextTrackingId = Math.max(init.nextTrackingId, maxKnown + 1);
+
+    this.herd = init.herd ?? null;
+    this.officialKnown = new Uint8Array(init.known.length);
+    if (this.herd !== null) {
+      if (!Number.isInteger(this.herd.expectedCount) || this.herd.expectedCount < 1) invalid(`herd.expectedCount must be a positive integer, got ${this.herd.expectedCount}`);
+      if (!Array.isArray(this.herd.officialIds)) invalid('herd.officialIds must be an array of horse IDs');
+      const official = new Set(this.herd.officialIds);
+      init.known.forEach((horse, index) => {
+        if (official.size === 0 || official.has(horse.id)) this.officialKnown[index] = 1;
+      });
+    }
+    this.seedCarryOverTracks();
+  }
+
+  update(frame: FramePerception): FrameUpdate {
+    if (this.finished) invalid('update() called after finish()');
+    const embeddings = this.validateFrame(frame);
+    const options = this.options;
+    const detections = frame.detections;
+    const n = detections.length;
+    const assignments: DetectionAssignment[] = detections.map(() => ({ trackKey: null, horseId: null, bestThumbnailCandidate: false }));
+
+    for (const track of this.tracks) {
+      track.kf.predict();
+      track.predicted = track.kf.box();
+    }
+
+    const confident = this.confidentDetections(frame);
+    const high: number[] = [];
+    const low: number[] = [];
+    for (let d = 0; d < n; d += 1) {
+      const score = detections[d]!.score;
+      if (score >= options.highScore) high.push(d);
+      else if (score >= options.lowScore) low.push(d);
+    }
+
+    const { pairs, matchedTrack, matchedDetection } = this.matchDetections(frame, embeddings, high, low);
+    for (const { track, detection, wasLost } of pairs) {
+      assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection]!, confident[detection] === 1, wasLost);
+    }
+    this.ageUnmatchedTracks(matchedTrack);
+
+    // New tentative tracks from unmatched confident-enough detections.
+    for (const d of high) {
+      if (matchedDetection[d] === 1 || detections[d]!.score < options.newTrackScore) continue;
+      const track = this.startTrack(detections[d]!.box);
+      assignments[d] = this.observe(track, frame, d, embeddings[d]!, confident[d] === 1);
+      if (options.confirmHits <= 1) {
+        track.confirmed = true;
+        track.phase = 'tracked';
+      }
+    }
+
+    this.identifyConfirmedTracks();
+    const horseOfTrack = new Map<number, string | null>();
+    for (const track of this.tracks) horseOfTrack.set(track.key, track.horse?.id ?? null);
+    for (const assignment of assignments) {
+      if (assignment.trackKey !== null) assignment.horseId = horseOfTrack.get(assignment.trackKey) ?? null;
+    }
+    return { frameIndex: frame.frameIndex, assignments };
+  }
+
+  finish(): ChunkTrackingResult {
+    this.finished = true;
+    const horses: HorseChunkResult[] = [];
+    for (const horse of this.horses) {
+      if (horse.detections === 0 || horse.status === null) continue;
+      const frames = [...horse.frames].sort((a, b) => a.frameIndex - b.frameIndex);
+      const first = frames[0]!;
+      const last = frames[frames.length - 1]!;
+      horses.push({
+        id: horse.id,
+        trackingId: horse.trackingId,
+        color: horse.color,
+        name: horse.name,
+        status: horse.status,
+        detections: horse.detections,
+        meanConfidence: horse.confidenceSum / horse.detections,
+        firstSeen: new Date(this.chunkStartMs + first.timestampS * 1000),
+        lastSeen: new Date(this.chunkStartMs + last.timestampS * 1000),
+        features: cloneFeatureBank(horse.bank),
+        lastBox: { ...last.box },
+        thumbnailTrackKey: horse.thumbnailTrackKey,
+        thumbnailQuality: horse.thumbnailQuality,
+        frames,
+      });
+    }
+    horses.sort((a, b) => a.trackingId - b.trackingId);
+    return { horses, nextTrackingId: this.nextTrackingId };
+  }
+
+  // ── association ────────────────────────────────────────────────────────────────────────────
+
+  /** The three matching stages; each is one optimal assignment. */
+  private matchDetections(
+    frame: FramePerception,
+    embeddings: Float32Array[],
+    high: number[],
+    low: number[],
+  ): { pairs: { track: Track; detection: number; wasLost: boolean }[]; matchedTrack: Set<Track>; matchedDetection: Uint8Array } {
+    const options = this.options;
+    const detections = frame.detections;
+    const matchedTrack = new Set<Track>();
+    const matchedDetection = new Uint8Array(detections.length);
+    const pairs: { track: Track; detection: number; wasLost: boolean }[] = [];
+    const commit = (matches: [Track, number][]): void => {
+      for (const [track, detection] of matches) {
+        matchedTrack.add(track);
+        matchedDetection[detection] = 1;
+        pairs.push({ track, detection, wasLost: track.phase === 'lost' });
+      }
+    };
+
+    // Stage 1: confirmed tracks × high-score detections (fused cost; lost tracks by appearance).
+    const confirmedTracks = this.tracks.filter((track) => track.confirmed);
+    commit(this.associate(confirmedTracks, high, (track, d) => this.fusedCost(track, detections[d]!.box, embeddings[d]!)));
+    // Stage 2: tracked tracks still unmatched × low-score detections, IoU only.
+    const stillTracked = confirmedTracks.filter((track) => track.phase === 'tracked' && !matchedTrack.has(track));
+    commit(
+      this.associate(stillTracked, low, (track, d) => {
+        const overlap = iou(track.predicted, detections[d]!.box);
+        return overlap >= options.lowScoreMinIoU ? 1 - overlap : Number.POSITIVE_INFINITY;
+      }),
+    );
+    // Stage 3: tentative tracks × remaining high-score detections.
+    const tentative = this.tracks.filter((track) => track.phase === 'tentative');
+    const remainingHigh = high.filter((d) => matchedDetection[d] === 0);
+    commit(this.associate(tentative, remainingHigh, (track, d) => this.tentativeCost(track, detections[d]!.box, embeddings[d]!)));
+    return { pairs, matchedTrack, matchedDetection };
+  }
+
+  private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array, confident: boolean, wasLost: boolean): DetectionAssignment {
+    const box = frame.detections[d]!.box;
+    if (wasLost) {
+      // Re-found after a gap: restart the motion model at the detection instead of jumping.
+      track.kf = new BoxKalman(box, this.options.kalman);
+    } else {
+      track.kf.update(box);
+    }
+    track.phase = track.confirmed ? 'tracked' : 'tentative';
+    track.lostFrames = 0;
+    track.hits += 1;
+    // Only a carry-over track's horse can still have no status here.
+    if (track.horse !== null && track.horse.status === null) track.horse.status = 'continued';
+    const assignment = this.observe(track, frame, d, embedding, confident);
+    if (!track.confirmed && track.hits >= this.options.confirmHits) {
+      track.confirmed = true;
+      track.phase = 'tracked';
+    }
+    return assignment;
+  }
+
+  /** Unmatched tracks: tentative ones die, tracked ones get lost, lost ones age and end. */
+  private ageUnmatchedTracks(matched: Set<Track>): void {
+    const survivors: Track[] = [];
+    for (const track of this.tracks) {
+      if (!matched.has(track)) {
+        if (track.phase === 'tentative') continue;
+        track.phase = 'lost';
+        track.lostFrames += 1;
+        if (track.lostFrames > this.options.maxLostFrames) {
+          if (track.horse !== null && track.horse.track === track) track.horse.track = null;
+          continue;
+        }
+      }
+      survivors.push(track);
+    }
+    this.tracks = survivors;
+  }
+
+  /** One optimal assignment of tracks × detections under `cost` (+Infinity = forbidden). */
+  private associate(tracks: Track[], detections: number[], cost: (track: Track, detection: number) => number): [Track, number][] {
+    if (tracks.length === 0 || detections.length === 0) return [];
+    const matrix = new Float64Array(tracks.length * detections.length);
+    for (let t = 0; t < tracks.length; t += 1) {
+      for (let d = 0; d < detections.length; d += 1) matrix[t * detections.length + d] = cost(tracks[t]!, detections[d]!);
+    }
+    const rowToCol = linearSumAssignment(matrix, tracks.length, detections.length);
+    const matches: [Track, number][] = [];
+    for (let t = 0; t < tracks.length; t += 1) {
+      const column = rowToCol[t]!;
+      if (column >= 0) matches.push([tracks[t]!, detections[column]!]);
+    }
+    return matches;
+  }
+
+  private fusedCost(track: Track, box: Box, embedding: Float32Array): number {
+    const options = this.options;
+    const overlap = iou(track.predicted, box);
+    if (track.phase === 'lost') {
+      // Lost: re-found by appearance anywhere, or by a clear overlap with a compatible look.
+      const similarity = this.lostTrackSimilarity(track, embedding);
+      const known = similarity !== Number.NEGATIVE_INFINITY;
+      const byAppearance = similarity >= options.refindSimilarity;
+      const byOverlap = overlap >= options.lowScoreMinIoU && (!known || 1 - similarity <= options.maxAppearanceDistance);
+      if (!byAppearance && !byOverlap) return Number.POSITIVE_INFINITY;
+      const distance = known ? 1 - similarity : 1 - overlap;
+      return options.iouWeight * (1 - overlap) + (1 - options.iouWeight) * distance;
+    }
+    if (overlap < options.minIoU) return Number.POSITIVE_INFINITY;
+    return this.overlapAppearanceCost(track, overlap, embedding);
+  }
+
+  /** Best cosine of a detection with a lost track's bank or running appearance; −Infinity without either. */
+  private lostTrackSimilarity(track: Track, embedding: Float32Array): number {
+    let similarity = track.bank === null ? Number.NEGATIVE_INFINITY : bankSimilarity(track.bank, embedding);
+    if (track.appearance !== null && track.appearance.length === embedding.length) similarity = Math.max(similarity, dot(track.appearance, embedding));
+    return similarity;
+  }
+
+  private tentativeCost(track: Track, box: Box, embedding: Float32Array): number {
+    const overlap = iou(track.predicted, box);
+    if (overlap < this.options.tentativeMinIoU) return Number.POSITIVE_INFINITY;
+    return this.overlapAppearanceCost(track, overlap, embedding);
+  }
+
+  private overlapAppearanceCost(track: Track, overlap: number, embedding: Float32Array): number {
+    const options = this.options;
+    if (track.appearance === null || track.appearance.length !== embedding.length) return 1 - overlap;
+    const distance = 1 - dot(track.appearance, embedding);
+    if (distance > options.maxAppearanceDistance && overlap < options.appearanceVetoMaxIoU) return Number.POSITIVE_INFINITY;
+    return options.iouWeight * (1 - overlap) + (1 - options.iouWeight) * distance;
+  }
+
+  // ── observations ───────────────────────────────────────────────────────────────────────────
+
+  /** Records one matched detection on a track (and its horse, if it has one). */
+  private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array, confident: boolean): DetectionAssignment {
+    const detection = frame.detections[d]!;
+    const observation: TrackedBox = { frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...detection.box }, score: detection.score };
+    if (detection.score >= this.options.highScore) this.updateAppearance(track, embedding);
+    if (confident) {
+      if (track.bank === null) track.bank = createFeatureBank(embedding);
+      else updateFeatureBank(track.bank, embedding, this.options.featureBank);
+      if (track.horse === null) {
+        track.pendingVectors.push(embedding);
+        if (track.pendingVectors.length > MAX_PENDING_VECTORS) track.pendingVectors.shift();
+      }
+    }
+    const quality = detection.box.w * detection.box.h * detection.score;
+    const best = quality > track.bestQuality;
+    if (best) track.bestQuality = quality;
+    if (track.horse !== null) this.attribute(track.horse, track, observation);
+    else track.pendingBoxes.push(observation);
+    return { trackKey: track.key, horseId: track.horse?.id ?? null, bestThumbnailCandidate: best };
+  }
+
+  private updateAppearance(track: Track, embedding: Float32Array): void {
+    if (track.appearance === null || track.appearance.length !== embedding.length) {
+      track.appearance = Float32Array.from(embedding);
+      return;
+    }
+    const keep = this.options.featureBank.momentum;
+    for (let i = 0; i < embedding.length; i += 1) track.appearance[i] = keep * track.appearance[i]! + (1 - keep) * embedding[i]!;
+    normalizeInPlace(track.appearance);
+  }
+
+  private attribute(horse: HorseState, track: Track, observation: TrackedBox): void {
+    horse.detections += 1;
+    horse.confidenceSum += observation.score;
+    horse.frames.push(observation);
+    if (track.bestQuality > horse.thumbnailQuality) {
+      horse.thumbnailQuality = track.bestQuality;
+      horse.thumbnailTrackKey = track.key;
+    }
+  }
+
+  /** Marks detections that may teach a feature bank: confident and overlapping no other detection. */
+  private confidentDetections(frame: FramePerception): Uint8Array {
+    const detections = frame.detections;
+    const confident = new Uint8Array(detections.length);
+    for (let a = 0; a < detections.length; a += 1) {
+      if (detections[a]!.score < this.options.bankMinScore) continue;
+      let clear = true;
+      for (let b = 0; b < detections.length && clear; b += 1) {
+        if (a !== b && iou(detections[a]!.box, detections[b]!.box) >= this.options.bankMaxOverlap) clear = false;
+      }
+      if (clear) confident[a] = 1;
+    }
+    return confident;
+  }
+
+  // ── identities ─────────────────────────────────────────────────────────────────────────────
+
+  private identifyConfirmedTracks(): void {
+    const waiting = this.tracks.filter((track) => track.confirmed && track.horse === null && track.phase === 'tracked');
+    if (waiting.length === 0) return;
+    const herdComplete = this.herd !== null && this.herdSize() >= this.herd.expectedCount;
+    const queries = waiting.map((track) => this.queryVector(track));
+
+    const visible = new Set<HorseState>();
+    for (const track of this.tracks) if (track.phase === 'tracked' && track.horse !== null) visible.add(track.horse);
+    const liveCandidates = this.horses.filter((horse) => !visible.has(horse) && (!herdComplete || horse.inHerd));
+    const gallery = this.ensureGallery(queries);
+    let galleryEligible: Uint8Array | null = null;
+    if (gallery !== null) {
+      galleryEligible = new Uint8Array(gallery.count);
+      for (let k = 0; k < gallery.count; k += 1) {
+        if (this.horseByKnownIndex.has(k)) continue;
+        if (herdComplete && this.officialKnown[k] !== 1) continue;
+        galleryEligible[k] = 1;
+      }
+    }
+    const usable = queries.map((query) => query !== null);
+    const matches = matchIdentities(
+      {
+        queries: queries.map((query) => query ?? new Float32Array(0)),
+        gallery,
+        galleryEligible,
+        liveBanks: liveCandidates.map((horse) => horse.bank),
+        threshold: herdComplete ? Number.NEGATIVE_INFINITY : this.options.reidSimilarity,
+      },
+      this.similarityScratch,
+    );
+
+    waiting.forEach((track, index) => {
+      const match = usable[index] ? matches[index] : null;
+      if (match !== null && match !== undefined) {
+        const horse = match.source === 'known' ? this.materialiseKnown(match.index) : liveCandidates[match.index]!;
+        if (horse.status === null) horse.status = 'reactivated';
+        this.bind(track, horse);
+        return;
+      }
+      // Nothing matched. In a complete herd the track waits for a herd horse to become free.
+      if (this.herd !== null && this.herdSize() >= this.herd.expectedCount) return;
+      this.bind(track, this.createHorse(track));
+    });
+  }
+
+  /**
+   * The track's appearance for the registry decision (unit vector): its clean-view bank mean, or
+   * its running appearance when it has had no clean view yet; null with neither.
+   */
+  private queryVector(track: Track): Float32Array | null {
+    const source = track.bank?.mean ?? track.appearance;
+    return source === null ? null : normalizeInPlace(Float32Array.from(source));
+  }
+
+  private ensureGallery(queries: (Float32Array | null)[]): HorseGallery | null {
+    if (this.gallery !== null) return this.gallery;
+    const dim = queries.find((query) => query !== null)?.length ?? this.dim;
+    if (dim <= 0 || this.known.length === 0) return null;
+    this.gallery = new HorseGallery(
+      this.known.map((horse) => horse.features),
+      dim,
+    );
+    this.similarityScratch = new Float64Array(this.gallery.count);
+    return this.gallery;
+  }
+
+  /** Gives `track` to `horse`: the horse's previous (lost) track ends, held observations flow in. */
+  private bind(track: Track, horse: HorseState): void {
+    const previous = horse.track;
+    if (previous !== null && previous !== track) this.tracks = this.tracks.filter((candidate) => candidate !== previous);
+    horse.track = track;
+    track.horse = horse;
+    if (track.bank !== horse.bank) {
+      for (const vector of track.pendingVectors) updateFeatureBank(horse.bank, vector, this.options.featureBank);
+      track.bank = horse.bank;
+    }
+    track.pendingVectors = [];
+    for (const observation of track.pendingBoxes) this.attribute(horse, track, observation);
+    track.pendingBoxes = [];
+  }
+
+  private materialiseKnown(index: number): HorseState {
+    const existing = this.horseByKnownIndex.get(index);
+    if (existing !== undefined) return existing;
+    const known = this.known[index]!;
+    const horse: HorseState = {
+      id: known.id,
+      trackingId: known.trackingId,
+      color: known.color,
+      name: known.name,
+      status: null,
+      knownIndex: index,
+      inHerd: this.officialKnown[index] === 1,
+      bank: cloneFeatureBank(known.features),
+      track: null,
+      detections: 0,
+      confidenceSum: 0,
+      frames: [],
+      thumbnailTrackKey: null,
+      thumbnailQuality: Number.NEGATIVE_INFINITY,
+    };
+    this.horseByKnownIndex.set(index, horse);
+    this.horses.push(horse);
+    return horse;
+  }
+
+  private createHorse(track: Track): HorseState {
+    const trackingId = this.nextTrackingId;
+    this.nextTrackingId += 1;
+    const horse: HorseState = {
+      id: horseIdFor(trackingId),
+      trackingId,
+      color: colorFor(trackingId),
+      name: null,
+      status: 'new',
+      knownIndex: -1,
+      inHerd: true,
+      // A horse first seen only in crowded views has no clean-view bank yet; its bank starts from
+      // the track's running appearance (the only view there is) and clean views refine it later.
+      bank: track.bank ?? createFeatureBank(track.appearance ?? new Float32Array(Math.max(1, this.dim))),
+      track: null,
+      detections: 0,
+      confidenceSum: 0,
+      frames: [],
+      thumbnailTrackKey: null,
+      thumbnailQuality: Number.NEGATIVE_INFINITY,
+    };
+    this.horses.push(horse);
+    return horse;
+  }
+
+  private herdSize(): number {
+    let size = 0;
+    for (let k = 0; k < this.officialKnown.length; k += 1) size += this.officialKnown[k]!;
+    for (const horse of this.horses) if (horse.knownIndex === -1) size += 1;
+    return size;
+  }
+
+  // ── tracks ─────────────────────────────────────────────────────────────────────────────────
+
+  private startTrack(box: Box): Track {
+    const track: Track = {
+      key: this.nextTrackKey,
+      phase: 'tentative',
+      kf: new BoxKalman(box, this.options.kalman),
+      predicted: { ...box },
+      hits: 1,
+      lostFrames: 0,
+      confirmed: false,
+      bank: null,
+      appearance: null,
+      horse: null,
+      pendingBoxes: [],
+      pendingVectors: [],
+      bestQuality: Number.NEGATIVE_INFINITY,
+    };
+    this.nextTrackKey += 1;
+    this.tracks.push(track);
+    return track;
+  }
+
+  /** Known horses seen just before this chunk enter it as lost tracks at their last box. */
+  private seedCarryOverTracks(): void {
+    const windowMs = this.options.continueWithinS * 1000;
+    this.known.forEach((known, index) => {
+      if (known.lastBox === null || !(known.lastSeen instanceof Date)) return;
+      const gapMs = this.chunkStartMs - known.lastSeen.getTime();
+      if (!(gapMs <= windowMs) || !validBox(known.lastBox)) return;
+      const horse = this.materialiseKnown(index);
+      const track = this.startTrack(known.lastBox);
+      track.phase = 'lost';
+      track.confirmed = true;
+      track.hits = this.options.confirmHits;
+      track.horse = horse;
+      track.bank = horse.bank;
+      track.appearance = Float32Array.from(horse.bank.mean);
+      horse.track = track;
+    });
+  }
+
+  private validateFrame(frame: FramePerception): Float32Array[] {
+    if (frame === null || typeof frame !== 'object' || !Array.isArray(frame.detections) || !Array.isArray(frame.embeddings)) {
+      invalid('frame must have detections and embeddings arrays');
+    }
+    if (frame.detections.length !== frame.embeddings.length) {
+      invalid(`frame ${frame.frameIndex}: ${frame.detections.length} detections but ${frame.embeddings.length} embeddings`);
+    }
+    if (!Number.isFinite(frame.timestampS)) invalid(`frame ${frame.frameIndex}: timestampS must be finite`);
+    const unit: Float32Array[] = [];
+    for (let d = 0; d < frame.detections.length; d += 1) {
+      const detection = frame.detections[d]!;
+      if (!validBox(detection.box) || !Number.isFinite(detection.score)) {
+        invalid(`frame ${frame.frameIndex}: detection ${d} has an invalid box or score`);
+      }
+      const embedding = frame.embeddings[d]!;
+      if (!(embedding instanceof Float32Array) || embedding.length === 0) invalid(`frame ${frame.frameIndex}: embedding ${d} must be a non-empty Float32Array`);
+      if (this.dim === -1) this.dim = embedding.length;
+      else if (embedding.length !== this.dim) invalid(`frame ${frame.frameIndex}: embedding ${d} has dimension ${embedding.length}, expected ${this.dim}`);
+      const norm = Math.sqrt(dot(embedding, embedding));
+      unit.push(Math.abs(norm - 1) > 1e-3 ? normalizeInPlace(Float32Array.from(embedding)) : embedding);
+    }
+    return unit;
+  }
+}
+
+function validBox(box: Box): boolean {
+  return (
+    box !== null &&
+    typeof box === 'object' &&
+    Number.isFinite(box.x) &&
+    Number.isFinite(box.y) &&
+    Number.isFinite(box.w) &&
+    Number.isFinite(box.h) &&
+    box.w > 0 &&
+    box.h > 0 &&
+    boxArea(box) > 0
+  );
+}
+
+function invalid(message: string): never {
+  throw new PaddockError('TRACKING_INVALID', message);
+}

@@ -1,0 +1,77 @@
+/**
+ * Data shapes shared by the pipeline stages. Pure data: no I/O, no classes with behaviour.
+ */
+
+/** An axis-aligned box in frame pixels; (x, y) is the top-left corner. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** One detector hit in a frame. */
+export interface Detection {
+  box: Box;
+  score: number;
+  classId: number;
+}
+
+/** Everything perception found in one sampled frame of a chunk. */
+export interface FramePerception {
+  /** 0-based index of the sampled frame within the chunk. */
+  frameIndex: number;
+  /** Seconds from the chunk's first frame (exact presentation time of this frame). */
+  timestampS: number;
+  width: number;
+  height: number;
+  detections: Detection[];
+  /** One L2-normalised appearance vector per detection, same order. */
+  embeddings: Float32Array[];
+}
+
+/**
+ * A horse's appearance memory: the vector of its first appearance, a running mean (EMA) of
+ * recent appearance, and up to K diverse exemplars. All vectors share one dimension.
+ */
+export interface FeatureBank {
+  first: Float32Array;
+  mean: Float32Array;
+  exemplars: Float32Array[];
+}
+
+/** What the tracker needs to know about a registered horse when a chunk starts. */
+export interface KnownHorse {
+  id: string;
+  trackingId: number;
+  name: string | null;
+  color: string;
+  features: FeatureBank;
+  lastBox: Box | null;
+  lastSeen: Date;
+  firstDetected: Date;
+  totalDetections: number;
+  confidenceScore: number;
+}
+
+/** 10-colour palette; a new horse takes the next colour after the previous horse's. */
+export const HORSE_PALETTE = [
+  '#e6194b',
+  '#3cb44b',
+  '#ffe119',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#46f0f0',
+  '#f032e6',
+  '#bcf60c',
+  '#fabebe',
+] as const;
+
+export function horseIdFor(trackingId: number): string {
+  return `horse_${String(trackingId).padStart(3, '0')}`;
+}
+
+export function colorFor(trackingId: number): string {
+  return HORSE_PALETTE[(trackingId - 1) % HORSE_PALETTE.length] ?? HORSE_PALETTE[0];
+}

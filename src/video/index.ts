@@ -1,0 +1,15 @@
+/**
+ * Video decoding: a chunk URI in, timed RGB24 frames out.
+ *
+ *   decodeChunk ─► resolveVideoInput (allowed forms, allow-lists; before ffmpeg starts)
+ *               ─► buildDecodeArgs (sample + scale + showinfo; protocol/demuxer whitelists)
+ *               ─► RawFrameProcess (ffmpeg stdout frames paired with showinfo pts, backpressured)
+ *               ─► classifyOutcome (typed VIDEO_* error once ffmpeg has finished)
+ */
+export type { DecodedFrame, DecodeOptions } from './types.ts';
+export { decodeChunk } from './decode.ts';
+export { decodeOptionsFromConfig } from './options.ts';
+export { probeVideo, parseProbeOutput, type VideoProbe } from './probe.ts';
+export { resolveFfmpegPath } from './ffmpeg-path.ts';
+export { resolveVideoInput, type VideoInput, type InputPolicy } from './input-policy.ts';
+export { VIDEO_DEMUXERS } from './ffmpeg-args.ts';

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/errors/index.ts';
+
+describe('configuration', () => {
+  it('has working defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.nats.url).toBe('nats://127.0.0.1:4222');
+    expect(config.models.executionProviders).toEqual(['cuda', 'cpu']);
+    expect(config.sampleFps).toBe(5);
+    expect(config.httpPort).toBe(9464);
+    expect(config.cache).toEqual({ ttlSeconds: 300, indexSize: 50 });
+    expect(config.models.detector.modelPath).toMatch(/models\/build\/paddock_detector\.onnx$/);
+  });
+
+  it('reads values and lists', () => {
+    const config = loadConfig({ PADDOCK_EP: 'cpu', PADDOCK_SAMPLE_FPS: '2.5', REDIS_URL: 'redis://127.0.0.1:6379/1', PADDOCK_CACHE_TTL_S: '60' });
+    expect(config.models.executionProviders).toEqual(['cpu']);
+    expect(config.sampleFps).toBe(2.5);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/1');
+    expect(config.cache.ttlSeconds).toBe(60);
+  });
+
+  it.each([
+    ['PADDOCK_SAMPLE_FPS', 'fast'],
+    ['PADDOCK_HTTP_PORT', '70000'],
+    ['PADDOCK_EP', 'tpu,cpu'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['PADDOCK_CACHE_INDEX_SIZE', '0'],
+    ['PADDOCK_LOG_LEVEL', 'loud'],
+  ])('refuses a bad %s, naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(variable));
+  });
+
+  it('refuses unknown PADDOCK_ variables (typos)', () => {
+    expect(() => loadConfig({ PADDOCK_SAMPLE_FSP: '5' })).toThrow(/PADDOCK_SAMPLE_FSP/);
+  });
+});

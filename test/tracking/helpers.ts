@@ -1,0 +1,130 @@
+/** Seeded test data for the tracking tests: a PRNG, noisy embeddings, moving boxes. */
+import type { Box, Detection, FramePerception } from '../../src/tracking/types.ts';
+
+/** mulberry32: small, fast, deterministic PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal sample (Box–Muller) from a uniform PRNG. */
+export function gaussian(random: () => number): number {
+  const u1 = Math.max(random(), 1e-12);
+  const u2 = random();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+export function normalize(vector: Float32Array): Float32Array {
+  let norm = 0;
+  for (const value of vector) norm += value * value;
+  norm = Math.sqrt(norm) || 1;
+  for (let i = 0; i < vector.length; i += 1) vector[i] = vector[i]! / norm;
+  return vector;
+}
+
+/** A random unit vector: the "identity" of one synthetic horse. */
+export function randomUnitVector(random: () => number, dim: number): Float32Array {
+  const vector = new Float32Array(dim);
+  for (let i = 0; i < dim; i += 1) vector[i] = gaussian(random);
+  return normalize(vector);
+}
+
+/** identity + isotropic noise, renormalised; `noise` ~ per-component std relative to 1/sqrt(dim). */
+export function noisyEmbedding(random: () => number, identity: Float32Array, noise: number): Float32Array {
+  const dim = identity.length;
+  const scale = noise / Math.sqrt(dim);
+  const vector = new Float32Array(dim);
+  for (let i = 0; i < dim; i += 1) vector[i] = identity[i]! + scale * gaussian(random);
+  return normalize(vector);
+}
+
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i += 1) dot += a[i]! * b[i]!;
+  return dot;
+}
+
+export interface SyntheticObject {
+  box: Box;
+  embedding: Float32Array;
+  score?: number;
+}
+
+/** Builds one FramePerception from objects (at 5 fps by default). */
+export function frame(frameIndex: number, objects: SyntheticObject[], fps = 5): FramePerception {
+  const detections: Detection[] = objects.map((object) => ({ box: { ...object.box }, score: object.score ?? 0.9, classId: 0 }));
+  return {
+    frameIndex,
+    timestampS: frameIndex / fps,
+    width: 1280,
+    height: 720,
+    detections,
+    embeddings: objects.map((object) => object.embedding),
+  };
+}
+
+/** A box moving at constant velocity, with optional position jitter. */
+export function movingBox(start: Box, velocity: { dx: number; dy: number }, t: number, random?: () => number, jitter = 0): Box {
+  const jx = random ? gaussian(random) * jitter : 0;
+  const jy = random ? gaussian(random) * jitter : 0;
+  return { x: start.x + velocity.dx * t + jx, y: start.y + velocity.dy * t + jy, w: start.w, h: start.h };
+}
+
+/** One scripted horse of a synthetic scene. */
+export interface ScriptedHorse {
+  identity: Float32Array;
+  start: Box;
+  velocity: { dx: number; dy: number };
+  /** Frames (0-based) in which the horse is detected; all when omitted. */
+  visible?: (frameIndex: number) => boolean;
+  /** Detector score per frame; 0.9 when omitted. */
+  score?: (frameIndex: number) => number;
+}
+
+export interface SceneFrame {
+  frame: FramePerception;
+  /** For each detection, the index of the scripted horse it came from (−1 for clutter). */
+  truth: number[];
+}
+
+/** Generates a deterministic scene: moving boxes with jitter and noisy embeddings. */
+export function scene(
+  horses: ScriptedHorse[],
+  frameCount: number,
+  options: { seed?: number; noise?: number; jitter?: number; firstFrame?: number; extra?: (frameIndex: number) => SyntheticObject[] } = {},
+): SceneFrame[] {
+  const random = seededRandom(options.seed ?? 1);
+  const frames: SceneFrame[] = [];
+  const first = options.firstFrame ?? 0;
+  for (let f = first; f < first + frameCount; f += 1) {
+    const objects: SyntheticObject[] = [];
+    const truth: number[] = [];
+    horses.forEach((horse, index) => {
+      if (horse.visible !== undefined && !horse.visible(f)) return;
+      objects.push({
+        box: movingBox(horse.start, horse.velocity, f, random, options.jitter ?? 1),
+        embedding: noisyEmbedding(random, horse.identity, options.noise ?? 0.3),
+        score: horse.score?.(f) ?? 0.9,
+      });
+      truth.push(index);
+    });
+    for (const object of options.extra?.(f) ?? []) {
+      objects.push(object);
+      truth.push(-1);
+    }
+    frames.push({ frame: frame(f - first, objects), truth });
+  }
+  return frames;
+}
+
+/** Distinct identities: random unit vectors in `dim` dimensions (nearly orthogonal). */
+export function identities(count: number, dim = 64, seed = 99): Float32Array[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => randomUnitVector(random, dim));
+}

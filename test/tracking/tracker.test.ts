@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { createChunkTracker, type ChunkTracker, type FrameUpdate } from '../../src/tracking/tracker.ts';
+import { PaddockError } from '../../src/errors/index.ts';
+import { HORSE_PALETTE } from '../../src/tracking/types.ts';
+import { frame, identities, noisyEmbedding, scene, seededRandom, type SceneFrame } from './helpers.ts';
+
+const chunkStart = new Date('2026-01-01T10:00:00Z');
+
+function tracker(options = {}): ChunkTracker {
+  return createChunkTracker({ known: [], nextTrackingId: 1, chunkStart, options });
+}
+
+function run(t: ChunkTracker, frames: SceneFrame[]): FrameUpdate[] {
+  return frames.map(({ frame: perception }) => t.update(perception));
+}
+
+/** For each scripted horse, the set of horse IDs its detections were given (once identified). */
+function idsPerTruth(frames: SceneFrame[], updates: FrameUpdate[]): Map<number, Set<string>> {
+  const ids = new Map<number, Set<string>>();
+  frames.forEach(({ truth }, f) => {
+    truth.forEach((horse, d) => {
+      const id = updates[f]!.assignments[d]!.horseId;
+      if (id === null || horse < 0) return;
+      if (!ids.has(horse)) ids.set(horse, new Set());
+      ids.get(horse)!.add(id);
+    });
+  });
+  return ids;
+}
+
+describe('chunk tracker within a chunk', () => {
+  it('tracks two moving horses as two new horses with palette colours and absolute times', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 8, dy: 0 } },
+        { identity: b!, start: { x: 100, y: 400, w: 120, h: 80 }, velocity: { dx: 6, dy: -2 } },
+      ],
+      20,
+    );
+    const t = tracker();
+    const updates = run(t, frames);
+    const result = t.finish();
+    expect(result.horses.map((h) => [h.id, h.trackingId, h.color, h.status, h.detections])).toEqual([
+      ['horse_001', 1, HORSE_PALETTE[0], 'new', 20],
+      ['horse_002', 2, HORSE_PALETTE[1], 'new', 20],
+    ]);
+    expect(result.nextTrackingId).toBe(3);
+    const first = result.horses[0]!;
+    expect(first.firstSeen.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    expect(first.lastSeen.toISOString()).toBe('2026-01-01T10:00:03.800Z'); // frame 19 at 5 fps
+    expect(first.meanConfidence).toBeCloseTo(0.9, 9);
+    expect(first.frames.map((f) => f.frameIndex)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect([...idsPerTruth(frames, updates).values()].map((s) => [...s])).toEqual([['horse_001'], ['horse_002']]);
+  });
+
+  it('confirms a track only after confirmHits hits: one or two false detections never create a horse', () => {
+    const [a, clutter] = identities(2);
+    const random = seededRandom(5);
+    const t = tracker();
+    const updates: FrameUpdate[] = [];
+    for (let f = 0; f < 10; f += 1) {
+      const objects = [{ box: { x: 100 + 5 * f, y: 100, w: 120, h: 80 }, embedding: noisyEmbedding(random, a!, 0.3) }];
+      // A false detection for two consecutive frames, and a lone one later.
+      if (f === 2 || f === 3 || f === 7) objects.push({ box: { x: 900, y: 500, w: 100, h: 70 }, embedding: noisyEmbedding(random, clutter!, 0.3) });
+      updates.push(t.update(frame(f, objects)));
+    }
+    expect(updates[0]!.assignments[0]!.horseId).toBeNull(); // tentative at first
+    expect(updates[2]!.assignments[0]!.horseId).toBe('horse_001'); // confirmed on the 3rd hit
+    expect(updates[2]!.assignments[1]!.trackKey).not.toBeNull(); // the clutter got a tentative track …
+    expect(updates[3]!.assignments[1]!.horseId).toBeNull(); // … which never got a horse
+    const result = t.finish();
+    expect(result.horses.map((h) => h.id)).toEqual(['horse_001']);
+    expect(result.nextTrackingId).toBe(2);
+  });
+
+  it('matches low-score detections to existing tracks in the second stage, by IoU only', () => {
+    const [a] = identities(1);
+    const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 5, dy: 0 }, score: (f) => (f >= 5 && f < 10 ? 0.3 : 0.9) }], 15, {
+      // A low-score detection far from any track: must not start a track.
+      extra: (f) => (f >= 2 ? [{ box: { x: 800, y: 500, w: 100, h: 60 }, embedding: identities(1, 64, 1234)[0]!, score: 0.35 }] : []),
+    });
+    const t = tracker();
+    const updates = run(t, frames);
+    for (let f = 5; f < 10; f += 1) expect(updates[f]!.assignments[0]!.horseId).toBe('horse_001');
+    for (let f = 2; f < 15; f += 1) expect(updates[f]!.assignments[1]!.trackKey).toBeNull();
+    const result = t.finish();
+    expect(result.horses).toHaveLength(1);
+    expect(result.horses[0]!.detections).toBe(15);
+    expect(result.horses[0]!.meanConfidence).toBeCloseTo((10 * 0.9 + 5 * 0.3) / 15, 9);
+  });
+
+  it('ignores detections below lowScore', () => {
+    const [a] = identities(1);
+    const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 5, dy: 0 }, score: () => 0.05 }], 10);
+    const t = tracker();
+    const updates = run(t, frames);
+    expect(updates.every((u) => u.assignments[0]!.trackKey === null)).toBe(true);
+    expect(t.finish().horses).toHaveLength(0);
+  });
+
+  it('re-finds a lost track by appearance after a gap, somewhere else', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        // Horse A vanishes for frames 10–19 and reappears 500 px away.
+        {
+          identity: a!,
+          start: { x: 100, y: 100, w: 120, h: 80 },
+          velocity: { dx: 4, dy: 0 },
+          visible: (f) => f < 10 || f >= 20,
+        },
+        { identity: b!, start: { x: 100, y: 450, w: 120, h: 80 }, velocity: { dx: 4, dy: 0 } },
+      ],
+      30,
+    );
+    // Teleport A's reappearance.
+    for (const sceneFrame of frames.slice(20)) sceneFrame.frame.detections[0]!.box.y += 250;
+    const t = tracker();
+    const updates = run(t, frames);
+    expect(updates[20]!.assignments[0]!.horseId).toBe('horse_001'); // immediately, no tentative wait
+    const result = t.finish();
+    expect(result.horses.map((h) => [h.id, h.detections])).toEqual([
+      ['horse_001', 20],
+      ['horse_002', 30],
+    ]);
+  });
+
+  it('keeps the ID of a horse that leaves for longer than maxLostFrames and comes back', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 4, dy: 0 }, visible: (f) => f < 8 || f >= 25 },
+        { identity: b!, start: { x: 100, y: 450, w: 120, h: 80 }, velocity: { dx: 4, dy: 0 } },
+      ],
+      35,
+    );
+    const t = tracker({ maxLostFrames: 5 });
+    const updates = run(t, frames);
+    expect(updates[25]!.assignments[0]!.horseId).toBeNull(); // a fresh tentative track …
+    expect(updates[27]!.assignments[0]!.horseId).toBe('horse_001'); // … confirmed and re-identified
+    const result = t.finish();
+    expect(result.horses.map((h) => [h.id, h.status, h.detections])).toEqual([
+      ['horse_001', 'new', 18],
+      ['horse_002', 'new', 35],
+    ]);
+    expect(result.nextTrackingId).toBe(3);
+  });
+
+  it('keeps identities through a crossing', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        { identity: a!, start: { x: 100, y: 300, w: 120, h: 80 }, velocity: { dx: 20, dy: 0 } },
+        { identity: b!, start: { x: 900, y: 320, w: 120, h: 80 }, velocity: { dx: -20, dy: 0 } },
+      ],
+      40,
+      { jitter: 2 },
+    );
+    const t = tracker();
+    const updates = run(t, frames);
+    const ids = idsPerTruth(frames, updates);
+    expect([...ids.get(0)!]).toEqual(['horse_001']);
+    expect([...ids.get(1)!]).toEqual(['horse_002']);
+    expect(t.finish().horses).toHaveLength(2);
+  });
+
+  it('reports thumbnail candidates per detection and the best track key per horse', () => {
+    const [a] = identities(1);
+    const sizes = [100, 140, 120, 160, 150];
+    const random = seededRandom(9);
+    const t = tracker();
+    const flags = sizes.map((w, f) => t.update(frame(f, [{ box: { x: 100 + 2 * f, y: 100, w, h: 80 }, embedding: noisyEmbedding(random, a!, 0.2) }])).assignments[0]!);
+    expect(flags.map((x) => x.bestThumbnailCandidate)).toEqual([true, true, false, true, false]);
+    const key = flags[0]!.trackKey;
+    expect(flags.every((x) => x.trackKey === key)).toBe(true);
+    const horse = t.finish().horses[0]!;
+    expect(horse.thumbnailTrackKey).toBe(key);
+    expect(horse.thumbnailQuality).toBeCloseTo(160 * 80 * 0.9, 6);
+  });
+
+  it('is deterministic', () => {
+    const ids = identities(4);
+    const script = ids.map((identity, i) => ({
+      identity,
+      start: { x: 50 + 200 * i, y: 100 + 100 * i, w: 110, h: 75 },
+      velocity: { dx: 10 - 5 * i, dy: 3 * (i - 2) },
+      visible: (f: number) => (f + i) % 9 !== 0,
+    }));
+    const once = (): string => {
+      const t = tracker();
+      const updates = run(t, scene(script, 40, { seed: 3, jitter: 3 }));
+      const result = t.finish();
+      const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v)));
+      return JSON.stringify([plain(updates), plain(result)]);
+    };
+    expect(once()).toBe(once());
+  });
+
+  it('refuses malformed frames and options with a typed error', () => {
+    const t = tracker();
+    const bad = frame(0, [{ box: { x: 0, y: 0, w: 10, h: 10 }, embedding: new Float32Array([1, 0]) }]);
+    bad.embeddings = [];
+    expect(() => t.update(bad)).toThrow(PaddockError);
+    const nanBox = frame(0, [{ box: { x: Number.NaN, y: 0, w: 10, h: 10 }, embedding: new Float32Array([1, 0]) }]);
+    expect(() => t.update(nanBox)).toThrow(PaddockError);
+    expect(() => tracker({ confirmHits: 0 })).toThrow(PaddockError);
+    expect(() => tracker({ lowScore: 0.9, highScore: 0.5 })).toThrow(PaddockError);
+    expect(() => createChunkTracker({ known: [], nextTrackingId: 0, chunkStart })).toThrow(PaddockError);
+  });
+});
