@@ -3,6 +3,7 @@ import { errorMessage, exitCodeFor } from '../errors/index.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerHorsesCommand } from './commands/horses.ts';
 import { registerEvalCommand } from './commands/eval.ts';
+import { registerSynthCommand } from './commands/synth.ts';
 
 const program = new Command('paddock')
   .description('Keeps track of horses in live camera streams: a persistent per-stream horse registry')
@@ -13,6 +14,7 @@ const program = new Command('paddock')
 registerMigrateCommand(program);
 registerHorsesCommand(program);
 registerEvalCommand(program);
+registerSynthCommand(program);
 
 try {
   await program.parseAsync(process.argv);
