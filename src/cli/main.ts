@@ -4,6 +4,7 @@ import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerHorsesCommand } from './commands/horses.ts';
 import { registerEvalCommand } from './commands/eval.ts';
 import { registerSynthCommand } from './commands/synth.ts';
+import { registerProcessCommand } from './commands/process.ts';
 
 const program = new Command('paddock')
   .description('Keeps track of horses in live camera streams: a persistent per-stream horse registry')
@@ -15,6 +16,7 @@ registerMigrateCommand(program);
 registerHorsesCommand(program);
 registerEvalCommand(program);
 registerSynthCommand(program);
+registerProcessCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -84,6 +84,8 @@ export interface ChunkTrackingResult {
   /** Horses seen in this chunk, by tracking number. */
   horses: HorseChunkResult[];
   nextTrackingId: number;
+  /** Time spent in registry decisions, by the injected clock (0 without one). */
+  registryMatchMs: number;
 }
 
 export interface DetectionAssignment {
@@ -112,6 +114,11 @@ export interface ChunkTrackerInit {
   chunkStart: Date;
   herd?: HerdSpec;
   options?: Partial<TrackerOptions>;
+  /**
+   * Optional monotonic clock (ms) used only to measure the registry decisions, so the caller can
+   * report the registry's overhead. It never influences results.
+   */
+  clock?: () => number;
 }
 
 export interface ChunkTracker {
@@ -184,6 +191,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private similarityScratch: Float64Array | null = null;
   private dim = -1;
   private finished = false;
+  private readonly clock: (() => number) | null;
+  private registryMatchMs = 0;
 
   constructor(init: ChunkTrackerInit) {
     this.options = resolveTrackerOptions(init.options);
@@ -191,6 +200,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!(init.chunkStart instanceof Date) || Number.isNaN(init.chunkStart.getTime())) invalid('chunkStart must be a valid Date');
     if (!Number.isInteger(init.nextTrackingId) || init.nextTrackingId < 1) invalid(`nextTrackingId must be a positive integer, got ${init.nextTrackingId}`);
     this.known = init.known;
+    this.clock = init.clock ?? null;
     this.chunkStartMs = init.chunkStart.getTime();
     // Tracking numbers are never reused: continue after the largest known one whatever we are told.
     let maxKnown = 0;
@@ -249,7 +259,12 @@ class ChunkTrackerImpl implements ChunkTracker {
       }
     }
 
-    this.identifyConfirmedTracks();
+    if (this.clock === null) this.identifyConfirmedTracks();
+    else {
+      const started = this.clock();
+      this.identifyConfirmedTracks();
+      this.registryMatchMs += this.clock() - started;
+    }
     const horseOfTrack = new Map<number, string | null>();
     for (const track of this.tracks) horseOfTrack.set(track.key, track.horse?.id ?? null);
     for (const assignment of assignments) {
@@ -284,7 +299,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       });
     }
     horses.sort((a, b) => a.trackingId - b.trackingId);
-    return { horses, nextTrackingId: this.nextTrackingId };
+    return { horses, nextTrackingId: this.nextTrackingId, registryMatchMs: this.registryMatchMs };
   }
 
   // ── association ────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,105 @@
+import type { ChunkEvent } from '../../machines/types.ts';
+import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/types.ts';
+import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
+
+/** The tracker's per-horse results as registry writes, based on the versions the registry had. */
+export function horseUpdatesOf(outcome: ChunkOutcome, registry: RegistrySnapshot): HorseChunkUpdate[] {
+  const known = new Map(registry.horses.map((horse) => [horse.id, horse]));
+  return outcome.tracking.horses.map((horse) => {
+    const stored = known.get(horse.id);
+    const thumbnail = outcome.thumbnails.get(horse.id);
+    return {
+      id: horse.id,
+      trackingId: horse.trackingId,
+      color: horse.color,
+      isNew: stored === undefined,
+      baseVersion: stored?.version ?? 0,
+      detections: horse.detections,
+      confidence: horse.meanConfidence,
+      firstSeen: horse.firstSeen,
+      lastSeen: horse.lastSeen,
+      features: horse.features,
+      lastBox: horse.lastBox,
+      thumbnail: thumbnail?.jpeg ?? null,
+      thumbnailQuality: thumbnail?.quality ?? null,
+    };
+  });
+}
+
+/**
+ * The registry after a save, without reading it back: the saved horses replace their old
+ * entries. When the save had to merge with another writer's changes, untouched horses may be
+ * stale too, so the snapshot is marked (version −1) and the next chunk reloads it.
+ */
+export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkResult, nextTrackingId: number): RegistrySnapshot {
+  const byId = new Map<string, StoredHorse>(registry.horses.map((horse) => [horse.id, horse]));
+  for (const horse of saved.horses) byId.set(horse.id, horse);
+  const horses = [...byId.values()].sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime() || a.trackingId - b.trackingId);
+  const clean = saved.conflicts === 0 && saved.renumbered.size === 0 && saved.registryVersion === registry.registryVersion + 1;
+  return {
+    ...registry,
+    horses,
+    nextTrackingId: Math.max(registry.nextTrackingId, nextTrackingId, ...horses.map((horse) => horse.trackingId + 1)),
+    registryVersion: clean ? saved.registryVersion : -1,
+  };
+}
+
+/** (load registry + registry matching + thumbnails + persist) / total, as the contract defines it. */
+export function overheadRatio(timings: ChunkTimings, registryMatchMs: number): number {
+  if (timings.total <= 0) return 0;
+  return (timings.load_registry + registryMatchMs + timings.thumbnails + timings.persist) / timings.total;
+}
+
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+export function chunkResultJson(event: ChunkEvent, outcome: ChunkOutcome, saved: SaveChunkResult | null): ChunkResultJson {
+  const savedById = new Map((saved?.horses ?? []).map((horse) => [horse.id, horse]));
+  const renamed = saved?.renumbered ?? new Map<string, string>();
+  const timings = Object.fromEntries(Object.entries(outcome.timings).map(([stage, ms]) => [stage, round(ms)])) as ChunkTimings;
+  return {
+    stream_id: event.streamId,
+    chunk_id: event.chunkId,
+    horses: outcome.tracking.horses.map((horse) => {
+      const id = renamed.get(horse.id) ?? horse.id;
+      const stored = savedById.get(id);
+      return {
+        id,
+        tracking_id: stored?.trackingId ?? horse.trackingId,
+        status: horse.status,
+        detections: horse.detections,
+        confidence: round(horse.meanConfidence, 4),
+        thumbnail_bytes: stored?.thumbnailBytes ?? outcome.thumbnails.get(horse.id)?.jpeg.byteLength ?? 0,
+      };
+    }),
+    timings_ms: timings,
+    overhead_ratio: round(overheadRatio(outcome.timings, outcome.registryMatchMs), 5),
+  };
+}
+
+/** Persisting stage: the chunk's horses and its chunk-log row in one transaction. */
+export async function persistChunk(store: RegistryStore, registry: RegistrySnapshot, outcome: ChunkOutcome): Promise<PersistedChunk> {
+  const { event } = outcome;
+  const started = performance.now();
+  const saved = await store.saveChunk(
+    {
+      streamId: event.streamId,
+      chunkId: event.chunkId,
+      sequence: event.sequence,
+      startTime: event.startTime,
+      durationS: event.durationS,
+      timings: Object.fromEntries(Object.entries(outcome.timings).map(([stage, ms]) => [stage, round(ms)])),
+    },
+    horseUpdatesOf(outcome, registry),
+  );
+  outcome.timings.persist = performance.now() - started;
+  outcome.timings.total = outcome.timings.load_registry + (performance.now() - outcome.startedAt);
+  if (saved.duplicate) {
+    return { outcome, registry: { ...registry, registryVersion: -1 }, result: chunkResultJson(event, outcome, null), duplicate: true };
+  }
+  return {
+    outcome,
+    registry: registryAfterSave(registry, saved, outcome.tracking.nextTrackingId),
+    result: chunkResultJson(event, outcome, saved),
+    duplicate: false,
+  };
+}

@@ -1,0 +1,124 @@
+import type { ChunkEvent } from '../../machines/types.ts';
+import { PaddockError } from '../errors/index.ts';
+import type { Detector, Embedder } from '../inference/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { RegistrySnapshot } from '../registry/types.ts';
+import { BestThumbnails, encodeThumbnail } from '../thumbnails/index.ts';
+import { createChunkTracker } from '../tracking/tracker.ts';
+import type { TrackerOptions } from '../tracking/options.ts';
+import { decodeChunk, type DecodedFrame, type DecodeOptions } from '../video/index.ts';
+import type { ChunkOutcome, EncodedThumbnail } from './types.ts';
+
+export interface ProcessChunkDeps {
+  detector: Detector;
+  embedder: Embedder;
+  decodeOptions: DecodeOptions;
+  trackerOptions?: Partial<TrackerOptions>;
+  logger: Logger;
+}
+
+/**
+ * Tracking stage of one chunk: frames stream from ffmpeg through the detector, the embedder
+ * and the tracker; only the best thumbnail crop per track is kept, and encoded once at the end
+ * for horses whose stored avatar it beats.
+ */
+export async function processChunk(
+  deps: ProcessChunkDeps,
+  event: ChunkEvent,
+  registry: RegistrySnapshot,
+  signal: AbortSignal,
+  loadRegistryMs = 0,
+): Promise<ChunkOutcome> {
+  const startedAt = performance.now();
+  const timings = { load_registry: loadRegistryMs, decode: 0, detect: 0, embed: 0, track: 0, thumbnails: 0, persist: 0, total: 0 };
+  const tracker = createChunkTracker({
+    known: registry.horses,
+    nextTrackingId: registry.nextTrackingId,
+    chunkStart: event.startTime,
+    ...(registry.herd === null ? {} : { herd: registry.herd }),
+    ...(deps.trackerOptions === undefined ? {} : { options: deps.trackerOptions }),
+    clock: () => performance.now(),
+  });
+  const crops = new BestThumbnails<number>();
+  let framesDecoded = 0;
+  let frameWidth = 0;
+  let frameHeight = 0;
+  let partial: string | null = null;
+
+  const frames = decodeChunk(event.uri, event.chunkId, deps.decodeOptions)[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      if (signal.aborted) throw new PaddockError('INTERNAL', `chunk ${event.chunkId} aborted: the stream actor stopped`);
+      let mark = performance.now();
+      let next: IteratorResult<DecodedFrame>;
+      try {
+        next = await frames.next();
+      } catch (error) {
+        // A chunk that breaks off mid-stream keeps what was decoded before the break.
+        if (error instanceof PaddockError && error.code === 'VIDEO_CORRUPT' && framesDecoded > 0) {
+          partial = error.message;
+          deps.logger.warn({ stream_id: event.streamId, chunk_id: event.chunkId, frames: framesDecoded, err: error.message }, 'chunk video broke off; using the frames decoded before the break');
+          break;
+        }
+        throw error;
+      }
+      timings.decode += performance.now() - mark;
+      if (next.done) break;
+      const frame = next.value;
+      framesDecoded += 1;
+      frameWidth = frame.width;
+      frameHeight = frame.height;
+
+      mark = performance.now();
+      const detections = await deps.detector.detect(frame);
+      timings.detect += performance.now() - mark;
+
+      mark = performance.now();
+      const embeddings = detections.length === 0 ? [] : await deps.embedder.embed(frame, detections.map((detection) => detection.box));
+      timings.embed += performance.now() - mark;
+
+      mark = performance.now();
+      const update = tracker.update({
+        frameIndex: frame.index,
+        timestampS: frame.timestampS,
+        width: frame.width,
+        height: frame.height,
+        detections,
+        embeddings,
+      });
+      timings.track += performance.now() - mark;
+
+      mark = performance.now();
+      update.assignments.forEach((assignment, i) => {
+        if (assignment.trackKey !== null && assignment.bestThumbnailCandidate) {
+          const detection = detections[i]!;
+          crops.offer(assignment.trackKey, frame, detection.box, detection.score);
+        }
+      });
+      timings.thumbnails += performance.now() - mark;
+    }
+  } finally {
+    await frames.return?.();
+  }
+
+  let mark = performance.now();
+  const tracking = tracker.finish();
+  timings.track += performance.now() - mark;
+
+  mark = performance.now();
+  const thumbnails = new Map<string, EncodedThumbnail>();
+  const stored = new Map(registry.horses.map((horse) => [horse.id, horse]));
+  await Promise.all(
+    tracking.horses.map(async (horse) => {
+      if (horse.thumbnailTrackKey === null) return;
+      const crop = crops.get(horse.thumbnailTrackKey);
+      if (crop === undefined) return;
+      const current = stored.get(horse.id);
+      if (current !== undefined && current.thumbnailBytes > 0 && (current.thumbnailQuality ?? -1) >= crop.quality) return;
+      thumbnails.set(horse.id, { jpeg: await encodeThumbnail(crop), quality: crop.quality });
+    }),
+  );
+  timings.thumbnails += performance.now() - mark;
+
+  return { event, tracking, thumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, frameWidth, frameHeight, partial, startedAt };
+}

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { DEFAULT_DETECTOR_MODEL, DEFAULT_REID_MODEL, type PaddockConfig } from '../config/index.ts';
+import { openInferenceModels, type InferenceHook, type InferenceModels } from '../inference/index.ts';
+import type { Logger } from '../log/index.ts';
+import { openRegistry, type MigrationPolicy } from '../registry/index.ts';
+import type { RegistryHooks, SqlRegistryStore } from '../registry/sql-store.ts';
+import { DEFAULT_FEATURE_BANK_OPTIONS } from '../tracking/featureBank.ts';
+import { decodeOptionsFromConfig } from '../video/index.ts';
+import { createStreamEffects } from './stream-effects.ts';
+import type { PersistedChunk } from './types.ts';
+
+/** Frames are scaled on ffmpeg's side to at most this size: enough for the detector and ReID crops. */
+export const DECODE_MAX_SIDE = 960;
+
+export interface Pipeline {
+  store: SqlRegistryStore;
+  models: InferenceModels;
+  effects: ReturnType<typeof createStreamEffects>;
+  close(): Promise<void>;
+}
+
+/**
+ * The project's own models are built on first use when the configuration points at them (the
+ * default), so a fresh clone runs without downloads; any other model must exist.
+ */
+export async function ensureProjectModels(config: PaddockConfig, logger: Logger): Promise<void> {
+  const usesDefaults = config.models.detector.modelPath === DEFAULT_DETECTOR_MODEL || config.models.reid.modelPath === DEFAULT_REID_MODEL;
+  if (!usesDefaults) return;
+  const { buildProjectModels } = await import('../../models/build.ts');
+  const built = await buildProjectModels(path.dirname(DEFAULT_DETECTOR_MODEL));
+  logger.debug({ detector: built.detector, reid: built.reid }, 'project models ready');
+}
+
+/**
+ * Everything a stream actor needs, opened in start-up order: models first (a missing or invalid
+ * model fails here, before any chunk), then the registry. `demo`, `process` and `run` all use it.
+ */
+export async function openPipeline(options: {
+  config: PaddockConfig;
+  logger: Logger;
+  migrations: MigrationPolicy;
+  registryHooks?: RegistryHooks;
+  onInference?: InferenceHook;
+  onPersisted?: (persisted: PersistedChunk) => void;
+}): Promise<Pipeline> {
+  const { config, logger } = options;
+  await ensureProjectModels(config, logger);
+  const models = await openInferenceModels(config.models, {
+    logger,
+    ...(options.onInference === undefined ? {} : { onInference: options.onInference }),
+  });
+  let store: SqlRegistryStore;
+  try {
+    store = await openRegistry({ config, logger, migrations: options.migrations, ...(options.registryHooks === undefined ? {} : { hooks: options.registryHooks }) });
+  } catch (error) {
+    await models.release();
+    throw error;
+  }
+  const effects = createStreamEffects({
+    store,
+    detector: models.detector,
+    embedder: models.embedder,
+    decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
+    trackerOptions: { reidSimilarity: config.reidThreshold, featureBank: { ...DEFAULT_FEATURE_BANK_OPTIONS, size: config.featureExemplars } },
+    logger,
+    ...(options.onPersisted === undefined ? {} : { onPersisted: options.onPersisted }),
+  });
+  return {
+    store,
+    models,
+    effects,
+    async close() {
+      await store.close();
+      await models.release();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { StreamEffects } from '../../machines/types.ts';
+import type { RegistrySnapshot, RegistryStore } from '../registry/types.ts';
+import { persistChunk } from './persist-chunk.ts';
+import { processChunk, type ProcessChunkDeps } from './process-chunk.ts';
+import type { ChunkOutcome, PersistedChunk } from './types.ts';
+
+export interface PipelineDeps extends ProcessChunkDeps {
+  store: RegistryStore;
+  /** Called once a chunk is persisted (results printed, events published, metrics observed). */
+  onPersisted?: (persisted: PersistedChunk) => void;
+}
+
+/**
+ * The stream machine's effects, wired to the real registry, video, inference and tracking.
+ * Registry load and version-check time is carried into the next chunk's `load_registry` timing.
+ */
+export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistrySnapshot, ChunkOutcome> {
+  const pendingLoadMs = new Map<string, number>();
+  const addLoadTime = (streamId: string, ms: number) => pendingLoadMs.set(streamId, (pendingLoadMs.get(streamId) ?? 0) + ms);
+
+  return {
+    async loadRegistry({ streamId }) {
+      const started = performance.now();
+      const [registry, lastSequence] = await Promise.all([deps.store.load(streamId), deps.store.lastSequence(streamId)]);
+      addLoadTime(streamId, performance.now() - started);
+      return { registry, lastSequence };
+    },
+    isChunkDone: ({ streamId, chunkId }) => deps.store.isChunkProcessed(streamId, chunkId),
+    async registryVersionMoved({ streamId, registry }) {
+      const started = performance.now();
+      const stored = await deps.store.registryVersion(streamId);
+      addLoadTime(streamId, performance.now() - started);
+      return stored !== registry.registryVersion;
+    },
+    async processChunk({ streamId, event, registry, signal }) {
+      const loadMs = pendingLoadMs.get(streamId) ?? 0;
+      pendingLoadMs.delete(streamId);
+      return processChunk(deps, event, registry, signal, loadMs);
+    },
+    async persistChunk({ registry, outcome }) {
+      const persisted = await persistChunk(deps.store, registry, outcome);
+      deps.onPersisted?.(persisted);
+      return { registry: persisted.registry };
+    },
+  };
+}

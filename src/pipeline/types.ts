@@ -1,0 +1,55 @@
+import type { ChunkEvent } from '../../machines/types.ts';
+import type { RegistrySnapshot } from '../registry/types.ts';
+import type { ChunkTrackingResult } from '../tracking/tracker.ts';
+
+/** Stage names of `timings_ms` in a chunk result and of paddock_chunk_duration_seconds. */
+export type ChunkStage = 'load_registry' | 'decode' | 'detect' | 'embed' | 'track' | 'thumbnails' | 'persist' | 'total';
+
+export type ChunkTimings = Record<ChunkStage, number>;
+
+/** An encoded avatar for one horse, only when it beats the stored one. */
+export interface EncodedThumbnail {
+  jpeg: Buffer;
+  quality: number;
+}
+
+/** What tracking a chunk produced, before it is persisted. */
+export interface ChunkOutcome {
+  event: ChunkEvent;
+  tracking: ChunkTrackingResult;
+  thumbnails: Map<string, EncodedThumbnail>;
+  /** Stage times so far (persist and total are filled in when the chunk is saved). */
+  timings: ChunkTimings;
+  registryMatchMs: number;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  /** Set when the video broke off mid-chunk: the frames decoded before the break were used. */
+  partial: string | null;
+  startedAt: number;
+}
+
+/** The contract's chunk result (`process --json`, one line per chunk). */
+export interface ChunkResultJson {
+  stream_id: string;
+  chunk_id: string;
+  horses: Array<{
+    id: string;
+    tracking_id: number;
+    status: 'new' | 'reactivated' | 'continued';
+    detections: number;
+    confidence: number;
+    thumbnail_bytes: number;
+  }>;
+  timings_ms: ChunkTimings;
+  overhead_ratio: number;
+}
+
+/** A persisted chunk: its outcome, the registry after it, and the contract's result. */
+export interface PersistedChunk {
+  outcome: ChunkOutcome;
+  registry: RegistrySnapshot;
+  result: ChunkResultJson;
+  /** The chunk was already in the chunk log (another process saved it first). */
+  duplicate: boolean;
+}
