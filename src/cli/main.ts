@@ -4,7 +4,9 @@ import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerHorsesCommand } from './commands/horses.ts';
 import { registerEvalCommand } from './commands/eval.ts';
 import { registerSynthCommand } from './commands/synth.ts';
+import { registerPublishCommand } from './commands/publish.ts';
 import { registerProcessCommand } from './commands/process.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 const program = new Command('paddock')
   .description('Keeps track of horses in live camera streams: a persistent per-stream horse registry')
@@ -16,7 +18,9 @@ registerMigrateCommand(program);
 registerHorsesCommand(program);
 registerEvalCommand(program);
 registerSynthCommand(program);
+registerPublishCommand(program);
 registerProcessCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,154 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { PaddockConfig } from '../../config/index.ts';
+import { PaddockError } from '../../errors/index.ts';
+import { evaluateMot, readMotFile, writeMotRows, type MotRow } from '../../eval/index.ts';
+import type { Logger } from '../../log/index.ts';
+import { motRowsOf } from '../../pipeline/mot-predictions.ts';
+import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../pipeline/run-files.ts';
+import { openPipeline } from '../../pipeline/runtime.ts';
+import type { ChunkTimings, PersistedChunk } from '../../pipeline/types.ts';
+import { writeSyntheticStream } from '../../synth/index.ts';
+import { commandContext } from '../context.ts';
+import { describeChunk } from './process.ts';
+import { formatHorseTable } from './horses.ts';
+
+interface DemoOptions {
+  horses: number;
+  chunks: number;
+  seconds: number;
+  seed: number;
+  stream?: string;
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+}
+
+/** Runs some chunks through a freshly opened pipeline, as one daemon lifetime. */
+async function runLifetime(
+  config: PaddockConfig,
+  logger: Logger,
+  plan: FileChunkPlan,
+  indexes: number[],
+  collect: (persisted: PersistedChunk, index: number) => void,
+): Promise<void> {
+  const pipeline = await openPipeline({
+    config,
+    logger,
+    migrations: 'apply',
+    onPersisted: (persisted) => collect(persisted, plan.events.findIndex((event) => event.chunkId === persisted.outcome.event.chunkId)),
+  });
+  try {
+    const outcomes = await runChunkEvents({ config, logger, pipeline, events: indexes.map((i) => plan.events[i]!) });
+    const failed = outcomes.find((outcome) => outcome.status === 'dead-lettered');
+    if (failed !== undefined && failed.status === 'dead-lettered') throw new PaddockError('INTERNAL', `a demo chunk failed: ${failed.reason}`);
+  } finally {
+    await pipeline.close();
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('the main job on embedded defaults: a synthetic stream through the stream machine, with a restart, then the registry, timings, thumbnails and MOT scores')
+    .option('--horses <n>', 'horses in the synthetic stream', positiveInt, 5)
+    .option('--chunks <c>', 'chunks (at least 2: the pipeline restarts before the last one)', positiveInt, 3)
+    .option('--seconds <s>', 'seconds per chunk', positiveInt, 10)
+    .option('--seed <k>', 'seed of the synthetic stream', positiveInt, 7)
+    .option('--stream <id>', 'stream ID (default: demo-<time>)')
+    .action(async (options: DemoOptions) => {
+      const context = commandContext();
+      const { logger } = context;
+      const fps = 10;
+      // The demo samples every frame, so its predictions can be scored against every ground-truth frame.
+      const config: PaddockConfig = { ...context.config, sampleFps: process.env.PADDOCK_SAMPLE_FPS === undefined ? fps : context.config.sampleFps };
+      const streamId = options.stream ?? `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+      const outDir = path.join(config.dataDir, 'demo', streamId);
+      await mkdir(outDir, { recursive: true });
+
+      say(`paddock demo: stream ${streamId}, registry ${config.databaseUrl === undefined ? `embedded in ${path.join(config.dataDir, 'registry')}` : 'PostgreSQL'}`);
+      say(`1/4 synthesising ${options.chunks} chunks × ${options.seconds} s with ${options.horses} horses (seed ${options.seed}) …`);
+      let started = performance.now();
+      const stream = await writeSyntheticStream({
+        outDir: path.join(outDir, 'video'),
+        horses: options.horses,
+        chunks: options.chunks,
+        secondsPerChunk: options.seconds,
+        fps,
+        seed: options.seed,
+        ffmpegPath: config.ffmpegPath,
+      });
+      say(`    ${stream.chunks.length} H.264 chunks and ground truth in ${path.relative(process.cwd(), path.dirname(stream.gtPath)) || '.'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+
+      const plan = await planFileChunks(config, streamId, stream.chunks, null);
+      const rows: MotRow[] = [];
+      const results: PersistedChunk[] = [];
+      const collect = (persisted: PersistedChunk, index: number) => {
+        results.push(persisted);
+        const probe = plan.probes[index]!;
+        rows.push(...motRowsOf(persisted, plan.offsetsS[index]!, { fps: probe.fps ?? fps, width: probe.width, height: probe.height }));
+        say(`    ${describeChunk(persisted)}`);
+      };
+      const all = plan.events.map((_, i) => i);
+      const beforeRestart = options.chunks > 1 ? all.slice(0, -1) : all;
+      say(`2/4 tracking chunks ${beforeRestart.map((i) => i + 1).join(', ')} through the stream actor (models, registry, tracker) …`);
+      started = performance.now();
+      await runLifetime(config, logger, plan, beforeRestart, collect);
+      if (options.chunks > 1) {
+        say(`3/4 restarting: a new pipeline reloads the registry from the database, then chunk ${options.chunks} …`);
+        await runLifetime(config, logger, plan, all.slice(-1), collect);
+      }
+      const elapsed = (performance.now() - started) / 1000;
+
+      say('4/4 results');
+      const { openRegistry } = await import('../../registry/index.ts');
+      const store = await openRegistry({ config, logger, migrations: 'apply' });
+      try {
+        const horses = await store.listHorses(streamId);
+        say();
+        say(formatHorseTable(horses).trimEnd());
+        const thumbDir = path.join(outDir, 'thumbnails');
+        await mkdir(thumbDir, { recursive: true });
+        let written = 0;
+        for (const horse of horses) {
+          const jpeg = await store.thumbnail(streamId, horse.id);
+          if (jpeg === null) continue;
+          await writeFile(path.join(thumbDir, `${horse.id}.jpg`), jpeg);
+          written += 1;
+        }
+        say();
+        say(`thumbnails: ${written} avatar JPEG(s) in ${path.relative(process.cwd(), thumbDir)}`);
+      } finally {
+        await store.close();
+      }
+
+      const totals = results.reduce<Partial<ChunkTimings>>((sum, persisted) => {
+        for (const [stage, ms] of Object.entries(persisted.result.timings_ms)) sum[stage as keyof ChunkTimings] = (sum[stage as keyof ChunkTimings] ?? 0) + ms;
+        return sum;
+      }, {});
+      const videoSeconds = plan.events.reduce((sum, event) => sum + event.durationS, 0);
+      const frames = results.reduce((sum, persisted) => sum + persisted.outcome.framesDecoded, 0);
+      const overhead = results.reduce((sum, p) => sum + p.result.overhead_ratio * p.result.timings_ms.total, 0) / Math.max(1, totals.total ?? 0);
+      say(
+        `timings: ${frames} frames in ${elapsed.toFixed(1)} s (${(videoSeconds / elapsed).toFixed(1)}× real time); per frame ` +
+          ['decode', 'detect', 'embed', 'track', 'thumbnails', 'persist'].map((stage) => `${stage} ${((totals[stage as keyof ChunkTimings] ?? 0) / Math.max(1, frames)).toFixed(1)} ms`).join(', '),
+      );
+      say(`registry overhead (load + matching + thumbnails + persist): ${(overhead * 100).toFixed(2)} % of chunk time`);
+
+      const predictions = path.join(outDir, 'predictions.txt');
+      await writeFile(predictions, writeMotRows(rows.sort((a, b) => a.frame - b.frame || a.id - b.id)));
+      const metrics = evaluateMot(await readMotFile(stream.gtPath), rows);
+      say(
+        `tracking vs ground truth: IDF1 ${(metrics.identity.idf1 * 100).toFixed(1)} %, MOTA ${(metrics.clear.mota * 100).toFixed(1)} %, ` +
+          `ID switches ${metrics.clear.idSwitches}, same ID across chunks for ${(metrics.idConsistency.ratio * 100).toFixed(0)} % of horses`,
+      );
+      say();
+      say(`next: paddock horses list --stream ${streamId}   ·   paddock eval --gt ${path.relative(process.cwd(), stream.gtPath)} --pred ${path.relative(process.cwd(), predictions)}`);
+    });
+}
