@@ -46,6 +46,7 @@ import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xs
 import { PaddockError } from '../src/errors/index.ts';
 import { backoffMs, resolveStreamOptions } from './options.ts';
 import type { StreamOptions } from './options.ts';
+import { isPermanentFailure } from './types.ts';
 import type { ChunkDelivery, ChunkEvent, DeliveryPort, FailureStage, LoadedRegistry, StreamEffects, StreamEmitted } from './types.ts';
 
 export interface StreamInput {
@@ -285,7 +286,7 @@ export const streamMachine = setup({
     deliveriesExhausted: ({ context }) =>
       context.current !== null && context.current.deliveryCount > context.options.maxDeliveries,
     stopRequested: ({ context }) => context.stopRequested,
-    attemptsLeft: ({ context }) => context.attempts < context.options.maxAttempts,
+    attemptsLeft: ({ context }) => context.attempts < context.options.maxAttempts && !isPermanentFailure(context.lastError),
     infrastructureFailure: ({ context }) =>
       context.failedStage === 'load' || context.failedStage === 'check',
     retryStageIs: ({ context }, params: { stage: FailureStage }) => context.failedStage === params.stage,
@@ -460,7 +461,9 @@ export const streamMachine = setup({
           actions: [
             { type: 'emitFailed', params: { final: true } },
             enqueueActions(({ context, enqueue }) => {
-              const reason = `${context.failedStage ?? 'unknown'} failed ${context.attempts} times: ${describeError(context.lastError)}`;
+              const reason = isPermanentFailure(context.lastError)
+                ? `${context.failedStage ?? 'unknown'} failed permanently: ${describeError(context.lastError)}`
+                : `${context.failedStage ?? 'unknown'} failed ${context.attempts} times: ${describeError(context.lastError)}`;
               enqueue({ type: 'settleCurrent', params: { how: 'dead-letter', reason } });
             }),
           ],

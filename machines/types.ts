@@ -75,6 +75,14 @@ export interface DeliveryPort {
 }
 
 /**
+ * An error an effect rejects with may say that retrying cannot help (a missing or invalid video,
+ * a forbidden URI): `permanent: true`. The chunk is then dead-lettered after its first attempt.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
+
+/**
  * Stages a chunk can fail in; `load` and `check` (chunk log, registry version) failures are
  * infrastructure, not the chunk's fault.
  */

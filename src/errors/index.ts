@@ -24,11 +24,16 @@ export type ErrorCode =
   | 'PROVIDER_UNAVAILABLE'
   | 'INFERENCE'
   | 'EVENT_INVALID'
+  | 'NATS_UNAVAILABLE'
+  | 'NATS'
   | 'TRACKING_INVALID'
   | 'MOT_INVALID'
   | 'FILE_UNREADABLE'
   | 'HTTP_LISTEN'
   | 'INTERNAL';
+
+/** Failures of a chunk that no retry can fix: it is dead-lettered at once. */
+const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['VIDEO_MISSING', 'VIDEO_INVALID', 'VIDEO_EMPTY', 'VIDEO_FORBIDDEN', 'EVENT_INVALID', 'TRACKING_INVALID']);
 
 export class PaddockError extends Error {
   override readonly name: string = 'PaddockError';
@@ -39,6 +44,11 @@ export class PaddockError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
+  }
+
+  /** Retrying cannot help (read by the stream machine, see machines/types.ts isPermanentFailure). */
+  get permanent(): boolean {
+    return PERMANENT_CODES.has(this.code);
   }
 }
 
@@ -68,8 +78,15 @@ export function isPaddockError(error: unknown): error is PaddockError {
 }
 
 /** Exit codes of the contract: 2 for bad usage or configuration, 1 for any runtime failure. */
+const BAD_CONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONFIG_INVALID', 'USAGE', 'MODEL_MISSING', 'MODEL_INVALID', 'PROVIDER_UNAVAILABLE']);
+
+/**
+ * Exit codes of the contract: 2 for bad usage or configuration (a model named by
+ * PADDOCK_*_MODEL that is missing or invalid, execution providers of PADDOCK_EP that all
+ * fail), 1 for any runtime failure.
+ */
 export function exitCodeFor(error: unknown): 1 | 2 {
-  if (isPaddockError(error) && (error.code === 'CONFIG_INVALID' || error.code === 'USAGE')) return 2;
+  if (isPaddockError(error) && BAD_CONFIGURATION_CODES.has(error.code)) return 2;
   return 1;
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_DETECTOR_MODEL, DEFAULT_REID_MODEL, type PaddockConfig } from '../config/index.ts';
 import { openInferenceModels, type InferenceHook, type InferenceModels } from '../inference/index.ts';
+import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openRegistry, type MigrationPolicy } from '../registry/index.ts';
 import type { RegistryHooks, SqlRegistryStore } from '../registry/sql-store.ts';
@@ -45,10 +46,19 @@ export async function openPipeline(options: {
 }): Promise<Pipeline> {
   const { config, logger } = options;
   await ensureProjectModels(config, logger);
-  const models = await openInferenceModels(config.models, {
-    logger,
-    ...(options.onInference === undefined ? {} : { onInference: options.onInference }),
-  });
+  let models: InferenceModels;
+  try {
+    models = await openInferenceModels(config.models, {
+      logger,
+      ...(options.onInference === undefined ? {} : { onInference: options.onInference }),
+    });
+  } catch (error) {
+    if (error instanceof PaddockError && (error.code === 'MODEL_MISSING' || error.code === 'MODEL_INVALID' || error.code === 'PROVIDER_UNAVAILABLE')) {
+      const variables = error.code === 'PROVIDER_UNAVAILABLE' ? 'PADDOCK_EP' : 'PADDOCK_DETECTOR_MODEL/PADDOCK_REID_MODEL (and their _CONFIG)';
+      throw new PaddockError(error.code, `${variables}: ${error.message}`, { cause: error, details: error.details });
+    }
+    throw error;
+  }
   let store: SqlRegistryStore;
   try {
     store = await openRegistry({ config, logger, migrations: options.migrations, ...(options.registryHooks === undefined ? {} : { hooks: options.registryHooks }) });

@@ -218,6 +218,26 @@ describe('stream machine', () => {
     expect(s.settled.map((d) => d.event.chunkId)).toEqual([chunk(1), chunk(2)]);
   });
 
+  it('dead-letters a chunk at once when its failure is permanent (no retry can fix it)', async () => {
+    const s = startStream({ maxAttempts: 5, retryBaseMs: 10 });
+    const original = s.store.processChunk.bind(s.store);
+    let calls = 0;
+    s.store.processChunk = async (input) => {
+      calls += 1;
+      if (input.event.sequence === 1) throw Object.assign(new Error('chunk file is missing'), { permanent: true });
+      return original(input);
+    };
+    s.send(1);
+    s.send(2);
+    await flush();
+    await advance(s.clock, 100, 10);
+    expect(calls).toBe(2);
+    expect(s.port.calls.filter((c) => c.op === 'deadLetter')).toEqual([
+      { op: 'deadLetter', chunkId: chunk(1), reason: 'track failed permanently: chunk file is missing' },
+    ]);
+    expect(s.port.ops('ack')).toEqual([chunk(2)]);
+  });
+
   it('dead-letters a delivery seen more than maxDeliveries times without processing it', async () => {
     const s = startStream({ maxDeliveries: 3 });
     s.send(1, 4);
