@@ -4,7 +4,6 @@ import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerHorsesCommand } from './commands/horses.ts';
 import { registerEvalCommand } from './commands/eval.ts';
 import { registerSynthCommand } from './commands/synth.ts';
-import { registerPublishCommand } from './commands/publish.ts';
 import { registerProcessCommand } from './commands/process.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 
@@ -18,7 +17,6 @@ registerMigrateCommand(program);
 registerHorsesCommand(program);
 registerEvalCommand(program);
 registerSynthCommand(program);
-registerPublishCommand(program);
 registerProcessCommand(program);
 registerDemoCommand(program);
 
