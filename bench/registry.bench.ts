@@ -32,10 +32,19 @@ function initialUpdates(): HorseChunkUpdate[] {
   );
 }
 
-function nextUpdates(horses: StoredHorse[], sequence: number): HorseChunkUpdate[] {
+/**
+ * A chunk's writes for every horse: a new running mean, a better 20 KB thumbnail, and either the
+ * same exemplars (most chunks) or all of them replaced.
+ */
+function nextUpdates(horses: StoredHorse[], sequence: number, exemplarsChanged: boolean): HorseChunkUpdate[] {
   return horses.map((horse) => ({
     ...newHorseUpdate(horse.trackingId, { dim: DIM, seenAt: new Date(Date.UTC(2026, 10, 21, 0, 0, sequence)) }),
-    features: horse.features,
+    features: {
+      first: horse.features.first,
+      mean: featureBank(DIM, sequence * 1000 + horse.trackingId, 0).mean,
+      exemplars: exemplarsChanged ? featureBank(DIM, sequence * 1000 + horse.trackingId, 8).exemplars : horse.features.exemplars,
+    },
+    exemplarsChanged,
     isNew: false,
     baseVersion: horse.version,
     thumbnail: Buffer.alloc(20 * 1024, sequence % 256),
@@ -43,20 +52,31 @@ function nextUpdates(horses: StoredHorse[], sequence: number): HorseChunkUpdate[
   }));
 }
 
+/** Starts a measured phase without the previous phase's garbage (when gc is exposed). */
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+
 async function benchStore(label: string, store: SqlRegistryStore, cache: HotCache, streamId: string) {
   let horses = (await store.saveChunk(chunk(streamId, 1), initialUpdates())).horses;
   let sequence = 2;
   const save = summarize(`${label}: save 50 horses + 20 KB thumbnails`, await timeIt(async () => {
-    horses = (await store.saveChunk(chunk(streamId, sequence), nextUpdates(horses, sequence))).horses;
+    horses = (await store.saveChunk(chunk(streamId, sequence), nextUpdates(horses, sequence, false))).horses;
     sequence += 1;
   }, ITERATIONS));
+  summarize(`${label}: same, every exemplar rewritten too`, await timeIt(async () => {
+    horses = (await store.saveChunk(chunk(streamId, sequence), nextUpdates(horses, sequence, true))).horses;
+    sequence += 1;
+  }, Math.min(ITERATIONS, 100)));
+  await store.settled();
   await store.load(streamId);
+  collectGarbage();
   const warm = summarize(`${label}: load 50 horses, warm ${cache.kind} cache`, await timeIt(async () => {
     const snapshot = await store.load(streamId);
     if (snapshot.source !== cache.kind || snapshot.horses.length !== HORSES) throw new Error(`unexpected ${snapshot.source} load`);
   }, ITERATIONS));
+  collectGarbage();
   const coldSamples: number[] = [];
   for (let i = 0; i < ITERATIONS + 3; i += 1) {
+    await store.settled();
     await cache.remove(streamId, []);
     const started = performance.now();
     const snapshot = await store.load(streamId);

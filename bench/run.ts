@@ -17,6 +17,8 @@ let failed = 0;
 for (const file of files) {
   console.log(`\n=== ${file} ===`);
   const started = performance.now();
+  // Each benchmark starts without the previous one's garbage (npm run bench exposes gc).
+  (globalThis as { gc?: () => void }).gc?.();
   try {
     const module = (await import(pathToFileURL(path.join(dir, file)).href)) as { run: () => Promise<void> };
     await module.run();

@@ -2,6 +2,16 @@ import type { ChunkEvent } from '../../machines/types.ts';
 import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/types.ts';
 import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
 
+function sameVectors(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((vector, i) => {
+    const other = b[i]!;
+    if (vector.length !== other.length) return false;
+    for (let k = 0; k < vector.length; k += 1) if (!Object.is(vector[k], other[k])) return false;
+    return true;
+  });
+}
+
 /** The tracker's per-horse results as registry writes, based on the versions the registry had. */
 export function horseUpdatesOf(outcome: ChunkOutcome, registry: RegistrySnapshot): HorseChunkUpdate[] {
   const known = new Map(registry.horses.map((horse) => [horse.id, horse]));
@@ -19,6 +29,7 @@ export function horseUpdatesOf(outcome: ChunkOutcome, registry: RegistrySnapshot
       firstSeen: horse.firstSeen,
       lastSeen: horse.lastSeen,
       features: horse.features,
+      exemplarsChanged: stored === undefined || !sameVectors(stored.features.exemplars, horse.features.exemplars),
       lastBox: horse.lastBox,
       thumbnail: thumbnail?.jpeg ?? null,
       thumbnailQuality: thumbnail?.quality ?? null,

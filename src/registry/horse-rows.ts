@@ -1,4 +1,4 @@
-import type { Box } from '../tracking/types.ts';
+import type { Box, FeatureBank } from '../tracking/types.ts';
 import { decodeFeatureBank } from './feature-codec.ts';
 import type { HorseSummary, StoredHorse } from './types.ts';
 
@@ -12,6 +12,35 @@ export function horseColumns(alias?: string): string {
 }
 
 export const HORSE_COLUMNS = horseColumns();
+
+/** The columns of a StoredHorse except its feature bank: what a write reads back. */
+export function horseScalarColumns(alias?: string): string {
+  const p = alias === undefined ? '' : `${alias}.`;
+  return `${p}id, ${p}tracking_id, ${p}name, ${p}color, ${p}last_box, ${p}thumbnail_quality,
+    COALESCE(octet_length(${p}avatar_thumbnail), 0) AS thumbnail_bytes, ${p}first_detected, ${p}last_seen,
+    ${p}total_detections, ${p}confidence_score, ${p}version`;
+}
+
+export type HorseScalarRow = Omit<HorseRow, 'feature_dim' | 'feature_first' | 'feature_mean' | 'feature_exemplars' | 'feature_exemplar_count'>;
+
+/** A written horse: the row's scalars with the feature bank the write carried. */
+export function horseFromScalars(row: HorseScalarRow, features: FeatureBank): StoredHorse {
+  return {
+    id: row.id,
+    trackingId: Number(row.tracking_id),
+    name: row.name,
+    color: row.color,
+    features,
+    lastBox: boxFrom(row.last_box),
+    lastSeen: new Date(row.last_seen),
+    firstDetected: new Date(row.first_detected),
+    totalDetections: Number(row.total_detections),
+    confidenceScore: Number(row.confidence_score),
+    version: Number(row.version),
+    thumbnailBytes: Number(row.thumbnail_bytes),
+    thumbnailQuality: row.thumbnail_quality === null ? null : Number(row.thumbnail_quality),
+  };
+}
 
 export interface HorseRow {
   id: string;

@@ -5,7 +5,7 @@ import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
 import { encodeFeatureBank } from './feature-codec.ts';
 import { mergeFeatureBanks } from './feature-merge.ts';
-import { HORSE_COLUMNS, horseColumns, horseFromRow, summaryOf, type HorseRow } from './horse-rows.ts';
+import { HORSE_COLUMNS, horseFromRow, horseFromScalars, horseScalarColumns, summaryOf, type HorseRow, type HorseScalarRow } from './horse-rows.ts';
 import type { CacheLoad, HotCache } from './hot-cache.ts';
 import type {
   ChunkRecord,
@@ -62,6 +62,8 @@ export class SqlRegistryStore implements RegistryStore {
   readonly kind: 'postgres' | 'embedded';
   private readonly maxSaveAttempts: number;
   private readonly hooks: RegistryHooks;
+  /** Cache writes still in flight, per stream, chained so they land in order. */
+  private readonly cacheWrites = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -74,8 +76,30 @@ export class SqlRegistryStore implements RegistryStore {
     this.hooks = options.hooks ?? {};
   }
 
+  /**
+   * Cache writes run after the database commit without holding up the chunk (the database is
+   * the truth; the cache only has to catch up). Loads wait for their stream's pending write.
+   */
+  private writeCache(streamId: string, meta: CacheMeta, horses: readonly StoredHorse[], replaceIndex: boolean): void {
+    const previous = this.cacheWrites.get(streamId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const ok = await this.cache.store(streamId, meta, horses, replaceIndex);
+      if (!ok) await this.cache.remove(streamId, []); // never leave a stale meta behind a failed write
+    });
+    this.cacheWrites.set(streamId, next);
+    void next.finally(() => {
+      if (this.cacheWrites.get(streamId) === next) this.cacheWrites.delete(streamId);
+    });
+  }
+
+  /** Resolves when every cache write scheduled so far has landed (or failed and was logged). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.cacheWrites.values()]);
+  }
+
   async load(streamId: string): Promise<RegistrySnapshot> {
     const started = performance.now();
+    await this.cacheWrites.get(streamId);
     const cached = await this.cache.load(streamId);
     this.hooks.onCache?.(cached.status, 'reason' in cached ? cached.reason : undefined);
     if (cached.status === 'hit') {
@@ -97,7 +121,7 @@ export class SqlRegistryStore implements RegistryStore {
     }
     const snapshot = await this.loadFromDatabase(this.db, streamId);
     this.hooks.onLoad?.(snapshot.source, (performance.now() - started) / 1000);
-    await this.cache.store(streamId, this.metaOf(snapshot), snapshot.horses, true);
+    this.writeCache(streamId, this.metaOf(snapshot), snapshot.horses, true);
     return snapshot;
   }
 
@@ -155,7 +179,7 @@ export class SqlRegistryStore implements RegistryStore {
       try {
         const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending));
         if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.registryVersion(chunk.streamId), horses: [] };
-        await this.cache.store(chunk.streamId, saved.meta, saved.horses, false);
+        this.writeCache(chunk.streamId, saved.meta, saved.horses, false);
         return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
       } catch (error) {
         if (!(error instanceof StaleWrite) || attempt >= this.maxSaveAttempts) {
@@ -228,7 +252,7 @@ export class SqlRegistryStore implements RegistryStore {
 
   private async insertHorses(client: SqlClient, streamId: string, created: HorseChunkUpdate[]): Promise<StoredHorse[]> {
     const { binary, columns } = packUpdates(created);
-    const { rows } = await client.query<HorseRow>(
+    const { rows } = await client.query<HorseScalarRow>(
       `INSERT INTO horses (stream_id, id, tracking_id, color, feature_dim, feature_first, feature_mean, feature_exemplars,
                            feature_exemplar_count, last_box, avatar_thumbnail, thumbnail_quality, first_detected, last_seen,
                            total_detections, confidence_score, version)
@@ -238,24 +262,25 @@ export class SqlRegistryStore implements RegistryStore {
               ${THUMBNAIL_SQL}, u.thumbnail_quality, u.first_seen, u.last_seen, u.detections, u.confidence, 1
          FROM unnest($4::text[], $5::int[], $6::text[], ${UNNEST_COLUMNS(7)}) AS u(id, tracking_id, color, ${UNNEST_NAMES})
        ON CONFLICT DO NOTHING
-       RETURNING ${HORSE_COLUMNS}`,
+       RETURNING ${horseScalarColumns()}`,
       [streamId, ...binary, created.map((u) => u.id), created.map((u) => u.trackingId), created.map((u) => u.color), ...columns],
     );
-    return rows.map(horseFromRow);
+    return withFeatures(rows, created);
   }
 
   private async updateHorses(client: SqlClient, streamId: string, changed: HorseChunkUpdate[]): Promise<StoredHorse[]> {
     const { binary, columns } = packUpdates(changed);
     // Counters and times are merged in SQL (commutative), so they never lose a concurrent
     // writer's contribution; the feature bank is guarded by the row version.
-    const { rows } = await client.query<HorseRow>(
+    const { rows } = await client.query<HorseScalarRow>(
       `WITH u AS (
          SELECT u.*, ${FIRST_SQL} AS first, ${MEAN_SQL} AS mean, ${EXEMPLARS_SQL} AS exemplars, ${THUMBNAIL_SQL} AS thumbnail
            FROM unnest($4::text[], $5::int[], ${UNNEST_COLUMNS(6)}) AS u(id, base_version, ${UNNEST_NAMES})
        )
        UPDATE horses AS h SET
-         feature_dim = u.dim, feature_first = u.first, feature_mean = u.mean, feature_exemplars = u.exemplars,
-         feature_exemplar_count = u.exemplar_count,
+         feature_mean = u.mean,
+         feature_exemplars = CASE WHEN u.exemplar_count IS NULL THEN h.feature_exemplars ELSE u.exemplars END,
+         feature_exemplar_count = COALESCE(u.exemplar_count, h.feature_exemplar_count),
          last_box = CASE WHEN u.last_seen >= h.last_seen AND u.bx IS NOT NULL THEN ARRAY[u.bx, u.by, u.bw, u.bh] ELSE h.last_box END,
          avatar_thumbnail = CASE WHEN u.thumbnail IS NOT NULL AND (h.avatar_thumbnail IS NULL OR u.thumbnail_quality > COALESCE(h.thumbnail_quality, -1))
                                  THEN u.thumbnail ELSE h.avatar_thumbnail END,
@@ -270,11 +295,11 @@ export class SqlRegistryStore implements RegistryStore {
          version = h.version + 1,
          updated_at = now()
        FROM u
-       WHERE h.stream_id = $1 AND h.id = u.id AND h.version = u.base_version AND h.merged_into IS NULL
-       RETURNING ${horseColumns('h')}`,
+       WHERE h.stream_id = $1 AND h.id = u.id AND h.version = u.base_version AND h.merged_into IS NULL AND h.feature_dim = u.dim
+       RETURNING ${horseScalarColumns('h')}`,
       [streamId, ...binary, changed.map((u) => u.id), changed.map((u) => u.baseVersion), ...columns],
     );
-    return rows.map(horseFromRow);
+    return withFeatures(rows, changed);
   }
 
   /**
@@ -316,6 +341,7 @@ export class SqlRegistryStore implements RegistryStore {
         color: stored.color,
         baseVersion: stored.version,
         features: mergeFeatureBanks(stored.features, stored.totalDetections, update.features, update.detections, this.options.maxExemplars),
+        exemplarsChanged: true,
       });
     }
     if (stale.takenIds.length === 0) return rebased;
@@ -464,7 +490,10 @@ export class SqlRegistryStore implements RegistryStore {
     const byStream = new Map<string, string[]>();
     for (const row of inactive) byStream.set(row.stream_id, [...(byStream.get(row.stream_id) ?? []), row.id]);
     let cacheEntriesDropped = 0;
-    for (const [streamId, ids] of byStream) cacheEntriesDropped += (await this.cache.remove(streamId, ids)) ?? 0;
+    for (const [streamId, ids] of byStream) {
+      await this.cacheWrites.get(streamId);
+      cacheEntriesDropped += (await this.cache.remove(streamId, ids)) ?? 0;
+    }
     return { thumbnailsDropped: dropped, cacheEntriesDropped, horsesInactive: inactive.length };
   }
 
@@ -514,12 +543,15 @@ export class SqlRegistryStore implements RegistryStore {
 
   /** After an operator change: drop stale entries, then warm the cache from the database. */
   private async rewarm(streamId: string, removedIds: string[]): Promise<void> {
+    await this.cacheWrites.get(streamId);
     await this.cache.remove(streamId, removedIds);
     const snapshot = await this.loadFromDatabase(this.db, streamId);
-    await this.cache.store(streamId, this.metaOf(snapshot), snapshot.horses, true);
+    this.writeCache(streamId, this.metaOf(snapshot), snapshot.horses, true);
+    await this.cacheWrites.get(streamId);
   }
 
   async close(): Promise<void> {
+    await this.settled();
     await this.cache.close();
     await this.db.close();
   }
@@ -548,9 +580,21 @@ const MEAN_SQL = `substring(${FEATURES_PARAM}::bytea FROM u.f_off + 1 + u.dim * 
 const EXEMPLARS_SQL = `substring(${FEATURES_PARAM}::bytea FROM u.f_off + 1 + u.dim * 8 FOR u.dim * 4 * u.exemplar_count)`;
 const THUMBNAIL_SQL = `CASE WHEN u.t_len IS NULL THEN NULL ELSE substring(${THUMBNAILS_PARAM}::bytea FROM u.t_off + 1 FOR u.t_len) END`;
 
-/** The two binary parameters ($2, $3) and the per-horse arrays in UNNEST_NAMES order. */
+/** Written rows back as StoredHorses, with the feature banks the writes carried. */
+function withFeatures(rows: HorseScalarRow[], updates: HorseChunkUpdate[]): StoredHorse[] {
+  const byId = new Map(updates.map((update) => [update.id, update]));
+  return rows.map((row) => horseFromScalars(row, byId.get(row.id)!.features));
+}
+
+/**
+ * The two binary parameters ($2, $3) and the per-horse arrays in UNNEST_NAMES order. Unchanged
+ * exemplars are left out (exemplar_count NULL keeps the stored ones).
+ */
 function packUpdates(updates: HorseChunkUpdate[]): { binary: [Buffer, Buffer]; columns: unknown[] } {
-  const encoded = updates.map((update) => encodeFeatureBank(update.features));
+  const encoded = updates.map((update) => {
+    const bank = encodeFeatureBank(update.features);
+    return update.exemplarsChanged === false && !update.isNew ? { ...bank, exemplars: Buffer.alloc(0), exemplarCount: null } : bank;
+  });
   const featureOffsets: number[] = [];
   let featureBytes = 0;
   for (const bank of encoded) {

@@ -41,7 +41,13 @@ export interface HorseChunkUpdate {
   confidence: number;
   firstSeen: Date;
   lastSeen: Date;
+  /** The bank after this chunk. An update never rewrites the first-appearance vector. */
   features: FeatureBank;
+  /**
+   * False when the exemplars are the stored ones (most chunks): they are then not sent again.
+   * Unset means changed.
+   */
+  exemplarsChanged?: boolean;
   lastBox: Box | null;
   thumbnail: Buffer | null;
   thumbnailQuality: number | null;

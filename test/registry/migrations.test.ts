@@ -19,13 +19,14 @@ describe('migrations', () => {
     try {
       expect((await pendingMigrations(db, dir)).length).toBeGreaterThanOrEqual(3);
       const applied = await migrate(db, dir);
-      expect(applied.map((m) => m.name)).toEqual(['horses', 'stream_chunks', 'streams']);
+      expect(applied.map((m) => m.name).slice(0, 3)).toEqual(['horses', 'stream_chunks', 'streams']);
+      expect(applied.map((m) => m.version)).toEqual((await readMigrations(dir)).map((m) => m.version));
       expect(await migrate(db, dir)).toEqual([]);
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
       expect(rows[0]!.n).toBe(applied.length);
 
-      await writeFile(path.join(dir, '004_extra.sql'), 'CREATE TABLE extra (id INT PRIMARY KEY);\n');
-      expect((await migrate(db, dir)).map((m) => m.version)).toEqual(['004']);
+      await writeFile(path.join(dir, '999_extra.sql'), 'CREATE TABLE extra (id INT PRIMARY KEY);\n');
+      expect((await migrate(db, dir)).map((m) => m.version)).toEqual(['999']);
 
       await writeFile(path.join(dir, '001_horses.sql'), '-- edited after release\n');
       await expect(migrate(db, dir)).rejects.toThrow(/001_horses was changed after it was applied/);

@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/log/index.ts';
 import { createEmbeddedDatabase, createPostgresDatabase, type Database } from '../../src/registry/database.ts';
 import { stateKey, indexKey, type HotCache } from '../../src/registry/hot-cache.ts';
 import { MemoryHotCache } from '../../src/registry/memory-cache.ts';
-import { migrate } from '../../src/registry/migrations.ts';
+import { migrate, readMigrations } from '../../src/registry/migrations.ts';
 import { RedisHotCache } from '../../src/registry/redis-cache.ts';
 import { SqlRegistryStore, type RegistryHooks } from '../../src/registry/sql-store.ts';
 import type { HorseChunkUpdate, StoredHorse } from '../../src/registry/types.ts';
@@ -73,7 +73,7 @@ for (const backend of backends) {
 
     beforeAll(async () => {
       ({ db, cleanup } = await backend.open());
-      expect((await migrate(db)).map((m) => m.version)).toEqual(['001', '002', '003']);
+      expect((await migrate(db)).map((m) => m.version)).toEqual((await readMigrations()).map((m) => m.version));
       cache = backend.cache();
       store = new SqlRegistryStore(db, cache, silentLogger(), { maxExemplars: 8, hooks: recorder.hooks });
     });
@@ -110,7 +110,10 @@ for (const backend of backends) {
       expect(saved.horses).toHaveLength(20);
 
       for (const source of [cacheSource, databaseSource]) {
-        if (source === databaseSource) await cache.remove(streamId, []);
+        if (source === databaseSource) {
+          await store.settled();
+          await cache.remove(streamId, []);
+        }
         const snapshot = await store.load(streamId);
         expect(snapshot.source).toBe(source);
         expect(snapshot.nextTrackingId).toBe(21);
@@ -164,6 +167,21 @@ for (const backend of backends) {
       expect(horse.lastSeen.toISOString()).toBe('2026-11-20T10:00:19.000Z');
       expect(saved.registryVersion).toBe(2);
       expect(await store.registryVersion(streamId)).toBe(2);
+    });
+
+    it('keeps the stored exemplars when an update says they did not change, and never rewrites the first vector', async () => {
+      const streamId = uniqueId('exemplars');
+      const [created] = (await store.saveChunk(chunk(streamId, 1), [newHorseUpdate(1)])).horses;
+      const other = featureBank(64, 999);
+      await store.saveChunk(chunk(streamId, 2), [
+        { ...newHorseUpdate(1), isNew: false, baseVersion: created!.version, features: other, exemplarsChanged: false },
+      ]);
+      await store.settled();
+      await cache.remove(streamId, []);
+      const horse = (await store.load(streamId)).horses[0]!;
+      expect(horse.features.exemplars.every((e, i) => sameBits(e, featureBank(64, 1).exemplars[i]!))).toBe(true);
+      expect(sameBits(horse.features.mean, other.mean)).toBe(true);
+      expect(sameBits(horse.features.first, featureBank(64, 1).first)).toBe(true);
     });
 
     it('two writers racing on one stream never lose an update', async () => {
@@ -222,6 +240,7 @@ for (const backend of backends) {
       const streamId = uniqueId('cap');
       const updates = Array.from({ length: 60 }, (_, i) => newHorseUpdate(i + 1, { dim: 16, seenAt: new Date(Date.UTC(2026, 10, 20, 10, i)) }));
       await store.saveChunk(chunk(streamId, 1), updates);
+      await store.settled(); // cache writes land after the commit, off the chunk's path
       if (cache instanceof RedisHotCache) {
         const ttl = await cache.client.ttl(stateKey(streamId, 'horse_060'));
         expect(ttl).toBeGreaterThan(0);
@@ -271,6 +290,7 @@ for (const backend of backends) {
     it('a missing entry is a miss that falls back and re-warms', async () => {
       const streamId = uniqueId('partial');
       await store.saveChunk(chunk(streamId, 1), [newHorseUpdate(1), newHorseUpdate(2)]);
+      await store.settled();
       await cache.remove(streamId, ['horse_002']);
       expect((await store.load(streamId)).source).toBe(databaseSource);
       expect((await store.load(streamId)).source).toBe(cacheSource);
