@@ -118,8 +118,11 @@ function insertBySequence(buffer: ChunkDelivery[], delivery: ChunkDelivery): Chu
 type NamedActionEnqueuer = (action: { type: string; params?: Record<string, unknown> }) => void;
 const named = (enqueue: unknown): NamedActionEnqueuer => enqueue as NamedActionEnqueuer;
 
+/** The error's message, after its stable code when it has one (`VIDEO_MISSING: …`). */
 function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code) ? `${code}: ${message}` : message;
 }
 
 export const streamMachine = setup({

@@ -4,8 +4,10 @@ import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerHorsesCommand } from './commands/horses.ts';
 import { registerEvalCommand } from './commands/eval.ts';
 import { registerSynthCommand } from './commands/synth.ts';
+import { registerPublishCommand } from './commands/publish.ts';
 import { registerProcessCommand } from './commands/process.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerRunCommand } from './commands/run.ts';
 
 const program = new Command('paddock')
   .description('Keeps track of horses in live camera streams: a persistent per-stream horse registry')
@@ -17,8 +19,10 @@ registerMigrateCommand(program);
 registerHorsesCommand(program);
 registerEvalCommand(program);
 registerSynthCommand(program);
+registerPublishCommand(program);
 registerProcessCommand(program);
 registerDemoCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

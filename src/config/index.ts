@@ -41,6 +41,11 @@ const environmentSchema = z.object({
   NATS_TLS_CA: optionalString,
   NATS_TLS_CERT: optionalString,
   NATS_TLS_KEY: optionalString,
+  PADDOCK_NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated subject tokens').default('horses'),
+  PADDOCK_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name').default('HORSE_CHUNKS'),
+  PADDOCK_NATS_DLQ_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name').default('HORSE_DLQ'),
+  PADDOCK_NATS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a consumer name').default('paddock'),
+  PADDOCK_NATS_ACK_WAIT_S: numberFrom(3, 3600).default(60),
   FFMPEG_PATH: optionalString,
   PADDOCK_DATA_DIR: z.string().min(1).default('./data'),
   PADDOCK_DETECTOR_MODEL: z.string().min(1).default(DEFAULT_DETECTOR_MODEL),
@@ -82,6 +87,16 @@ export interface PaddockConfig {
     token: string | undefined;
     credsFile: string | undefined;
     tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
+  };
+  /** JetStream names; the contract's by default, changeable to run several deployments on one NATS. */
+  natsTopology: {
+    /** `<prefix>.chunks.<stream>`, `<prefix>.dlq.<stream>`, `<prefix>.events.<stream>`. */
+    subjectPrefix: string;
+    stream: string;
+    dlqStream: string;
+    consumer: string;
+    /** How long JetStream waits for an ack before redelivering; in-progress acks extend it. */
+    ackWaitMs: number;
   };
   dataDir: string;
   ffmpegPath: string | undefined;
@@ -142,6 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
       token: e.NATS_TOKEN,
       credsFile: e.NATS_CREDS_FILE,
       tls: { ca: e.NATS_TLS_CA, cert: e.NATS_TLS_CERT, key: e.NATS_TLS_KEY },
+    },
+    natsTopology: {
+      subjectPrefix: e.PADDOCK_NATS_SUBJECT_PREFIX,
+      stream: e.PADDOCK_NATS_STREAM,
+      dlqStream: e.PADDOCK_NATS_DLQ_STREAM,
+      consumer: e.PADDOCK_NATS_CONSUMER,
+      ackWaitMs: e.PADDOCK_NATS_ACK_WAIT_S * 1000,
     },
     dataDir: path.resolve(e.PADDOCK_DATA_DIR),
     ffmpegPath: e.FFMPEG_PATH,

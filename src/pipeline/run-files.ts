@@ -23,6 +23,8 @@ export function supervisorOptionsFrom(config: PaddockConfig) {
     maxInflight: config.maxInflight,
     idleTimeoutMs: config.idleTimeoutMs,
     shutdownDeadlineMs: config.shutdownDeadlineMs,
+    // In-progress acks well inside JetStream's ack wait, so a long chunk is never redelivered.
+    workingIntervalMs: Math.min(10_000, Math.floor(config.natsTopology.ackWaitMs / 3)),
     stream: { maxDeliveries: config.maxDeliveries },
   };
 }

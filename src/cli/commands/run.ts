@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { startDaemon } from '../../daemon/daemon.ts';
+import { commandContext } from '../context.ts';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('the daemon: chunk events from NATS JetStream (default) or new files in a watched folder DIR/<stream_id>/*.mp4')
+    .option('--watch <dir>', 'watch DIR/<stream_id>/*.mp4 instead of NATS')
+    .option('--migrate', 'apply pending database migrations first (otherwise they stop the start)')
+    .action(async (options: { watch?: string; migrate?: boolean }) => {
+      const { config, logger } = commandContext();
+      const daemon = await startDaemon({ config, logger, ...(options.watch === undefined ? {} : { watchDir: options.watch }), migrate: options.migrate === true });
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals > 1) {
+          logger.warn({ signal }, 'second signal: exiting now');
+          process.exit(1);
+        }
+        void daemon.shutdown(signal);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      await daemon.stopped;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // Everything was closed in order; a client library's stray timer must not keep us up.
+      setTimeout(() => process.exit(0), 2000).unref();
+    });
+}

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { silentLogger } from '../../src/log/index.ts';
+import { createEventPublisher } from '../../src/sources/index.ts';
+import type { PaddockEvent } from '../../src/sources/index.ts';
+import { serviceAvailable } from '../helpers/services.ts';
+import { connectTestNats, scratchNames, waitFor } from './helpers.ts';
+
+const natsUp = await serviceAvailable('nats');
+
+describe.skipIf(!natsUp)('output events (real NATS)', () => {
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nc = await connectTestNats();
+  });
+  afterAll(async () => {
+    await nc?.drain();
+  });
+
+  it('publishes chunk.processed, horse.created, horse.reactivated and horse.merged with the documented shape', async () => {
+    const { eventsPrefix } = scratchNames('ev');
+    const received: Array<{ subject: string; event: PaddockEvent }> = [];
+    const sub = nc.subscribe(`${eventsPrefix}.>`, {
+      callback: (_error, msg) => {
+        received.push({ subject: msg.subject, event: msg.json<PaddockEvent>() });
+      },
+    });
+    await nc.flush();
+    const events = createEventPublisher(nc, { logger: silentLogger(), subjectPrefix: eventsPrefix });
+    events.chunkProcessed({
+      streamId: 'barn1',
+      chunkId: 'barn1-000004',
+      sequence: 4,
+      horses: [
+        { id: 'horse_001', trackingId: 1, status: 'continued' },
+        { id: 'horse_002', trackingId: 2, status: 'new' },
+      ],
+      timingsMs: { decode: 12.5, total: 40 },
+      overheadRatio: 0.125,
+      processedAt: new Date('2026-03-04T05:06:07.000Z'),
+    });
+    events.horseCreated('barn1', 'barn1-000004', { id: 'horse_002', trackingId: 2, color: 'bay', name: null });
+    events.horseReactivated('barn1', 'barn1-000005', { id: 'horse_001', trackingId: 1, color: 'grey', name: 'Misty' });
+    events.horseMerged('barn2', 'horse_001', 'horse_003');
+    await nc.flush();
+    await waitFor(() => (received.length >= 4 ? true : undefined), 3000, 'four events');
+    sub.unsubscribe();
+
+    expect(received.map((r) => r.subject)).toEqual([`${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn2`]);
+    expect(received.map((r) => r.event)).toEqual([
+      {
+        type: 'chunk.processed',
+        stream_id: 'barn1',
+        chunk_id: 'barn1-000004',
+        sequence: 4,
+        horses: [
+          { id: 'horse_001', tracking_id: 1, status: 'continued' },
+          { id: 'horse_002', tracking_id: 2, status: 'new' },
+        ],
+        timings_ms: { decode: 12.5, total: 40 },
+        overhead_ratio: 0.125,
+        processed_at: '2026-03-04T05:06:07.000Z',
+      },
+      { type: 'horse.created', stream_id: 'barn1', chunk_id: 'barn1-000004', horse: { id: 'horse_002', tracking_id: 2, color: 'bay', name: null } },
+      { type: 'horse.reactivated', stream_id: 'barn1', chunk_id: 'barn1-000005', horse: { id: 'horse_001', tracking_id: 1, color: 'grey', name: 'Misty' } },
+      { type: 'horse.merged', stream_id: 'barn2', keep: 'horse_001', drop: 'horse_003' },
+    ]);
+  });
+
+  it('logs and reports a failed publish instead of throwing', async () => {
+    const closed = await connectTestNats();
+    await closed.close();
+    const failures: string[] = [];
+    const events = createEventPublisher(closed, { logger: silentLogger(), onPublishError: (type) => failures.push(type) });
+    expect(() => events.horseMerged('barn3', 'horse_001', 'horse_002')).not.toThrow();
+    expect(failures).toEqual(['horse.merged']);
+  });
+});
