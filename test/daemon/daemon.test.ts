@@ -1,0 +1,231 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config/index.ts';
+import { writeSyntheticStream } from '../../src/synth/index.ts';
+import { createScratchDatabase, serviceAvailable, TEST_NATS_URL, TEST_REDIS_URL } from '../helpers/services.ts';
+
+const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis')) && (await serviceAvailable('nats'));
+
+interface DaemonProcess {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+function startDaemon(env: Record<string, string>): DaemonProcess {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'paddock.mjs'), 'run', '--migrate'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters = new Set<() => void>();
+  let pending = '';
+  child.stderr!.on('data', (data: Buffer) => {
+    pending += data.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+    for (const waiter of waiters) waiter();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    logs,
+    exited,
+    waitForLog(predicate, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find(predicate);
+          if (found !== undefined) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`log line not seen in ${timeoutMs} ms; last lines: ${JSON.stringify(logs.slice(-5))}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis', () => {
+  const tag = `t${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+  let chunks: string[] = [];
+  let scratch: { url: string; drop: () => Promise<void> };
+  let nc: NatsConnection;
+  let db: pg.Client;
+  let env: Record<string, string>;
+  const processed: Array<{ stream_id: string; chunk_id: string; sequence: number; horses: Array<{ id: string; status: string }> }> = [];
+  const deadLetters: Array<Record<string, unknown>> = [];
+  const daemons: DaemonProcess[] = [];
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'paddock-daemon-'));
+    ({ chunks } = await writeSyntheticStream({ outDir: dir, horses: 4, chunks: 3, secondsPerChunk: 6, fps: 10, seed: 11 }));
+    scratch = await createScratchDatabase();
+    db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
+    nc = await connect({ servers: TEST_NATS_URL });
+    nc.subscribe(`${tag}.events.>`, {
+      callback: (_error, message) => {
+        const event = message.json<{ type: string }>();
+        if (event.type === 'chunk.processed') processed.push(event as unknown as (typeof processed)[number]);
+      },
+    });
+    nc.subscribe(`${tag}.dlq.>`, { callback: (_error, message) => void deadLetters.push(message.json<Record<string, unknown>>()) });
+    env = {
+      DATABASE_URL: scratch.url,
+      REDIS_URL: TEST_REDIS_URL,
+      NATS_URL: TEST_NATS_URL,
+      PADDOCK_NATS_SUBJECT_PREFIX: tag,
+      PADDOCK_NATS_STREAM: `${tag}_CHUNKS`,
+      PADDOCK_NATS_DLQ_STREAM: `${tag}_DLQ`,
+      PADDOCK_NATS_CONSUMER: `${tag}_paddock`,
+      PADDOCK_NATS_ACK_WAIT_S: '4',
+      PADDOCK_HTTP_PORT: '0',
+      PADDOCK_SAMPLE_FPS: '5',
+      PADDOCK_DATA_DIR: dir,
+      PADDOCK_LOG_LEVEL: 'info',
+    };
+  });
+
+  afterAll(async () => {
+    for (const daemon of daemons) daemon.child.kill('SIGKILL');
+    if (nc !== undefined) {
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete(`${tag}_CHUNKS`).catch(() => {});
+      await jsm.streams.delete(`${tag}_DLQ`).catch(() => {});
+      await nc.close();
+    }
+    await db?.end();
+    await scratch?.drop();
+  });
+
+  const launch = async () => {
+    const daemon = startDaemon(env);
+    daemons.push(daemon);
+    await daemon.waitForLog((line) => line.msg === 'paddock ready');
+    return daemon;
+  };
+
+  const publish = async (streamId: string, sequence: number) => {
+    const payload = {
+      stream_id: streamId,
+      chunk_id: `${streamId}-${sequence}`,
+      sequence,
+      uri: chunks[sequence - 1]!,
+      start_time: new Date(Date.UTC(2026, 10, 25, 12, 0, (sequence - 1) * 6)).toISOString(),
+      duration_s: 6,
+    };
+    await jetstream(nc).publish(`${tag}.chunks.${streamId}`, JSON.stringify(payload));
+  };
+
+  const chunkRows = async (streamId: string) =>
+    (await db.query<{ chunk_id: string }>('SELECT chunk_id FROM stream_chunks WHERE stream_id = $1 ORDER BY sequence', [streamId])).rows.map((r) => r.chunk_id);
+
+  const until = async (condition: () => Promise<boolean> | boolean, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
+  it('processes two streams published out of order exactly once, in sequence order, keeping IDs', async () => {
+    const daemon = await launch();
+    for (const [streamId, sequence] of [['barn-a', 3], ['barn-b', 2], ['barn-a', 1], ['barn-b', 3], ['barn-b', 1], ['barn-a', 2]] as const) {
+      await publish(streamId, sequence);
+    }
+    await until(() => processed.filter((p) => p.stream_id.startsWith('barn-')).length >= 6);
+    for (const streamId of ['barn-a', 'barn-b']) {
+      const mine = processed.filter((p) => p.stream_id === streamId);
+      expect(mine.map((p) => p.sequence)).toEqual([1, 2, 3]);
+      expect(await chunkRows(streamId)).toEqual([`${streamId}-1`, `${streamId}-2`, `${streamId}-3`]);
+      const second = new Set(mine[1]!.horses.map((h) => h.id));
+      const carried = mine[2]!.horses.filter((h) => second.has(h.id) && h.status !== 'new');
+      expect(carried.length).toBeGreaterThan(0);
+    }
+    // Same files, same models: both streams built the same registry.
+    const count = async (streamId: string) => Number((await db.query('SELECT count(*) AS n FROM horses WHERE stream_id = $1', [streamId])).rows[0].n);
+    expect(await count('barn-a')).toBe(await count('barn-b'));
+
+    const metrics = await (await fetch(`${String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url)}/metrics`)).text();
+    expect(metrics).toMatch(/paddock_chunks_total\{stream="barn-a",outcome="processed"\} 3/);
+    const ready = await fetch(`${String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url)}/readyz`);
+    expect(ready.status).toBe(200);
+
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('dead-letters invalid events with the reason and never crashes', async () => {
+    const daemon = await launch();
+    await nc.publish(`${tag}.chunks.camx`, '{not json');
+    await nc.publish(`${tag}.chunks.camx`, JSON.stringify({ stream_id: 'camx', chunk_id: 'c1' }));
+    await publish('camx', 1).catch(() => {}); // a valid one still goes through afterwards
+    await jetstream(nc).publish(`${tag}.chunks.camx`, '{not json either');
+    await until(() => deadLetters.filter((d) => d.stream_id === 'camx').length >= 3);
+    const reasons = deadLetters.filter((d) => d.stream_id === 'camx').map((d) => String(d.reason));
+    expect(reasons.some((reason) => /json/i.test(reason))).toBe(true);
+    expect(reasons.some((reason) => /sequence|uri|start_time|duration/i.test(reason))).toBe(true);
+    await until(() => processed.some((p) => p.stream_id === 'camx'));
+    expect(daemon.child.exitCode).toBeNull();
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('after kill -9 mid-chunk, the chunk is redelivered and processed once, with no duplicate horse', async () => {
+    const daemon = await launch();
+    await publish('kill-c', 1);
+    await daemon.waitForLog((line) => line.msg === 'registry loaded' && line.stream_id === 'kill-c');
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    const persistedBeforeKill = (await chunkRows('kill-c')).length;
+
+    const restarted = await launch();
+    await until(async () => (await chunkRows('kill-c')).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // past another ack wait: nothing comes twice
+    expect(await chunkRows('kill-c')).toEqual(['kill-c-1']);
+    expect(persistedBeforeKill).toBe(0); // killed while tracking, before anything was saved
+    expect(processed.filter((p) => p.stream_id === 'kill-c')).toHaveLength(1);
+    const horses = (await db.query('SELECT id FROM horses WHERE stream_id = $1', ['kill-c'])).rows.map((r) => r.id);
+    const reference = processed.find((p) => p.stream_id === 'barn-a' && p.sequence === 1)!;
+    expect(horses).toHaveLength(reference.horses.length);
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
+  });
+
+  it('on SIGTERM during a chunk, finishes it (or naks it for redelivery) and exits 0', async () => {
+    const daemon = await launch();
+    await publish('term-d', 1);
+    await daemon.waitForLog((line) => line.msg === 'registry loaded' && line.stream_id === 'term-d');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    if ((await chunkRows('term-d')).length === 0) {
+      const again = await launch();
+      await until(async () => (await chunkRows('term-d')).length === 1);
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    }
+    expect(await chunkRows('term-d')).toEqual(['term-d-1']);
+  });
+});
