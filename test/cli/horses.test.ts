@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log/index.ts';
 import { openRegistry } from '../../src/registry/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { chunk, newHorseUpdate } from '../helpers/registry-fixtures.ts';
-import { createScratchDatabase, serviceAvailable, TEST_REDIS_URL, uniqueId } from '../helpers/services.ts';
+import { createScratchDatabase, serviceAvailable, TEST_NATS_URL, TEST_REDIS_URL, uniqueId } from '../helpers/services.ts';
 
 const postgresUp = await serviceAvailable('postgres');
 const redisUp = await serviceAvailable('redis');
@@ -90,5 +90,29 @@ describe.skipIf(!(postgresUp && redisUp))('paddock migrate + horses on PostgreSQ
     const second = await runCli(['migrate'], env);
     expect(second.stdout.trim()).toBe('database is up to date');
     expect((await runCli(['horses', 'list', '--stream', stream, '--json'], env)).stdout.trim()).toBe('[]');
+  });
+});
+
+describe.skipIf(!(await serviceAvailable('nats')))('paddock horses merge announces the merge', () => {
+  it('publishes horse.merged on the stream events subject', async () => {
+    const { connect } = await import('@nats-io/transport-node');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'paddock-merge-'));
+    const prefix = uniqueId('m').replace(/-/g, '_');
+    const env = { PADDOCK_DATA_DIR: dataDir, NATS_URL: TEST_NATS_URL, PADDOCK_NATS_SUBJECT_PREFIX: prefix };
+    const store = await openRegistry({ config: loadConfig(env), logger: silentLogger(), migrations: 'apply' });
+    await store.saveChunk(chunk('yard', 1), [newHorseUpdate(1), newHorseUpdate(2)]);
+    await store.close();
+    const nc = await connect({ servers: TEST_NATS_URL });
+    try {
+      const subscription = nc.subscribe(`${prefix}.events.yard`, { max: 1 });
+      const received = (async () => {
+        for await (const message of subscription) return message.json<Record<string, unknown>>();
+        return null;
+      })();
+      expect((await runCli(['horses', 'merge', '--stream', 'yard', 'horse_001', 'horse_002'], env)).code).toBe(0);
+      expect(await received).toEqual({ type: 'horse.merged', stream_id: 'yard', keep: 'horse_001', drop: 'horse_002' });
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -53,6 +53,25 @@ export function formatHorseTable(horses: HorseSummary[]): string {
   return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/**
+ * Tells `horses.events.<stream_id>` subscribers about a merge. The merge itself is done and
+ * stays done: without NATS this only logs a warning.
+ */
+async function announceMerge(streamId: string, keep: string, drop: string): Promise<void> {
+  const { config, logger } = commandContext();
+  const { connectNats, createEventPublisher } = await import('../../sources/index.ts');
+  try {
+    const link = await connectNats(config.nats, { logger, name: 'paddock-horses', timeoutMs: 2000 });
+    try {
+      createEventPublisher(link.nc, { logger, subjectPrefix: `${config.natsTopology.subjectPrefix}.events` }).horseMerged(streamId, keep, drop);
+    } finally {
+      await link.close();
+    }
+  } catch (error) {
+    logger.warn({ stream_id: streamId, err: (error as Error).message }, 'merge done, but the horse.merged event could not be published');
+  }
+}
+
 export function registerHorsesCommand(program: Command): void {
   const horses = program.command('horses').description("inspect and edit a stream's horse registry");
 
@@ -88,6 +107,7 @@ export function registerHorsesCommand(program: Command): void {
     .action(async (keep: string, drop: string, options: { stream: string }) => {
       const result = await withRegistry((store) => store.merge(options.stream, keep, drop));
       process.stdout.write(`merged ${drop} into ${keep} (${result.keep.totalDetections} detections)\n`);
+      await announceMerge(options.stream, keep, drop);
     });
 
   horses
