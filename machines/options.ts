@@ -13,6 +13,12 @@ export interface StreamOptions {
   retryMaxMs: number;
   /** Early arrivals held while waiting for a missing sequence. */
   maxBuffer: number;
+  /**
+   * The sequence a stream with an empty chunk log starts at without waiting: a first chunk
+   * numbered higher (a stream picked up mid-way, or earlier chunks still in flight) waits for
+   * the gap timeout, so out-of-order first arrivals are still processed in order.
+   */
+  firstSequence: number;
   /** How long to wait for a missing sequence before going on with the lowest buffered one. */
   gapTimeoutMs: number;
   /** Deliveries seen this many times or more are dead-lettered without processing (poison messages). */
@@ -60,6 +66,7 @@ export const DEFAULT_STREAM_OPTIONS: Readonly<StreamOptions> = Object.freeze({
   retryBaseMs: 1_000,
   retryMaxMs: 30_000,
   maxBuffer: 16,
+  firstSequence: 1,
   gapTimeoutMs: 30_000,
   maxDeliveries: 10,
   unavailableNakDelayMs: 5_000,
@@ -101,6 +108,7 @@ export function resolveStreamOptions(input: Partial<StreamOptions> = {}): Stream
     retryBaseMs: 0,
     retryMaxMs: 0,
     maxBuffer: 1,
+    firstSequence: 0,
     gapTimeoutMs: 0,
     maxDeliveries: 1,
     unavailableNakDelayMs: 0,

@@ -164,7 +164,7 @@ export const streamMachine = setup({
     emitGap: emit(({ context }: { context: StreamContext }, params: { reason: 'buffer-full' | 'timeout' }) => ({
       type: 'chunk.gap' as const,
       streamId: context.streamId,
-      expectedSequence: context.expectedSequence ?? Number.NaN,
+      expectedSequence: context.expectedSequence ?? context.options.firstSequence,
       resumedAt: (context.buffer[0] as ChunkDelivery).event.sequence,
       reason: params.reason,
     })),
@@ -281,7 +281,7 @@ export const streamMachine = setup({
     needsRegistry: ({ context }) => !context.registryLoaded && context.buffer.length > 0,
     headIsDue: ({ context }) => {
       const head = context.buffer[0];
-      return head !== undefined && (context.expectedSequence === null || head.event.sequence <= context.expectedSequence);
+      return head !== undefined && head.event.sequence <= (context.expectedSequence ?? context.options.firstSequence);
     },
     bufferFull: ({ context }) => context.buffer.length >= context.options.maxBuffer,
     hasBuffered: ({ context }) => context.buffer.length > 0,

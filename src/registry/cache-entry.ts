@@ -4,6 +4,8 @@ import type { HerdSettings, StoredHorse } from './types.ts';
 
 /** Stream-level facts cached beside the horses, so a cache hit needs no database query. */
 export interface CacheMeta {
+  /** The database the entries came from (paddock_instance); entries of another are ignored. */
+  instance: string;
   registryVersion: number;
   nextTrackingId: number;
   /** Number of live horses in the database; a hit needs every one of them in the cache. */
@@ -37,6 +39,7 @@ const stateSchema = z.object({
 });
 
 const metaSchema = z.object({
+  instance: z.string().min(1),
   registryVersion: z.number().int().nonnegative(),
   nextTrackingId: z.number().int().positive(),
   liveCount: z.number().int().nonnegative(),

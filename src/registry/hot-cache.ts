@@ -3,7 +3,7 @@ import type { StoredHorse } from './types.ts';
 
 export type CacheLoad =
   | { status: 'hit'; meta: CacheMeta; horses: StoredHorse[] }
-  | { status: 'miss'; reason: 'empty' | 'too-many' | 'partial' }
+  | { status: 'miss'; reason: 'empty' | 'too-many' | 'partial' | 'foreign' }
   | { status: 'corrupt'; reason: string }
   | { status: 'unavailable'; error: Error };
 

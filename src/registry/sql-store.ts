@@ -62,6 +62,7 @@ export class SqlRegistryStore implements RegistryStore {
   readonly kind: 'postgres' | 'embedded';
   private readonly maxSaveAttempts: number;
   private readonly hooks: RegistryHooks;
+  private instanceId: string | null = null;
   /** Cache writes still in flight, per stream, chained so they land in order. */
   private readonly cacheWrites = new Map<string, Promise<void>>();
 
@@ -97,10 +98,25 @@ export class SqlRegistryStore implements RegistryStore {
     await Promise.all([...this.cacheWrites.values()]);
   }
 
+  /** This database's identity, read once (see migrations/005_instance.sql). */
+  private async instance(): Promise<string> {
+    if (this.instanceId === null) {
+      const { rows } = await this.db.query<{ id: string }>('SELECT id FROM paddock_instance ORDER BY created_at LIMIT 1');
+      if (rows[0] === undefined) throw new PaddockError('DATABASE', 'paddock_instance is empty: run `paddock migrate`');
+      this.instanceId = rows[0].id;
+    }
+    return this.instanceId;
+  }
+
   async load(streamId: string): Promise<RegistrySnapshot> {
     const started = performance.now();
+    const instance = await this.instance();
     await this.cacheWrites.get(streamId);
-    const cached = await this.cache.load(streamId);
+    let cached = await this.cache.load(streamId);
+    if (cached.status === 'hit' && cached.meta.instance !== instance) {
+      this.logger.warn({ stream_id: streamId }, 'cache entries belong to another database; ignoring them');
+      cached = { status: 'miss', reason: 'foreign' };
+    }
     this.hooks.onCache?.(cached.status, 'reason' in cached ? cached.reason : undefined);
     if (cached.status === 'hit') {
       const snapshot: RegistrySnapshot = {
@@ -127,6 +143,7 @@ export class SqlRegistryStore implements RegistryStore {
 
   private metaOf(snapshot: RegistrySnapshot): CacheMeta {
     return {
+      instance: this.instanceId ?? '',
       registryVersion: snapshot.registryVersion,
       nextTrackingId: snapshot.nextTrackingId,
       liveCount: snapshot.horses.length,
@@ -172,12 +189,13 @@ export class SqlRegistryStore implements RegistryStore {
         );
       }
     }
+    const instance = await this.instance();
     let pending = updates.map((update) => ({ ...update }));
     const renumbered = new Map<string, string>();
     let conflicts = 0;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending));
+        const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending, instance));
         if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.registryVersion(chunk.streamId), horses: [] };
         this.writeCache(chunk.streamId, saved.meta, saved.horses, false);
         return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
@@ -201,6 +219,7 @@ export class SqlRegistryStore implements RegistryStore {
     client: SqlClient,
     chunk: ChunkRecord,
     updates: HorseChunkUpdate[],
+    instance: string,
   ): Promise<{ meta: CacheMeta; horses: StoredHorse[] } | null> {
     const logged = await client.query(
       `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings)
@@ -241,6 +260,7 @@ export class SqlRegistryStore implements RegistryStore {
     const row = stream.rows[0]!;
     return {
       meta: {
+        instance,
         registryVersion: Number(row.registry_version),
         nextTrackingId: Number(counts.rows[0]?.max_tracking_id ?? 0) + 1,
         liveCount: Number(counts.rows[0]?.live_count ?? 0),
@@ -325,7 +345,14 @@ export class SqlRegistryStore implements RegistryStore {
         continue;
       }
       let row = byId.get(update.id);
-      if (row === undefined) throw new PaddockError('INTERNAL', `horse ${streamId}/${update.id} vanished during a write`);
+      if (row === undefined) {
+        // The writer's view held a horse the database never had (a stale or foreign cache):
+        // write it as a new horse rather than lose what the chunk saw.
+        this.logger.warn({ stream_id: streamId, horse_id: update.id }, 'horse missing from the database; saving it as new');
+        await this.cache.remove(streamId, [update.id]);
+        rebased.push({ ...update, isNew: true, baseVersion: 0, exemplarsChanged: true });
+        continue;
+      }
       if (row.merged_into !== null) {
         row = (await this.db.query<HorseRow & { merged_into: string | null }>(
           `SELECT ${HORSE_COLUMNS}, merged_into FROM horses WHERE stream_id = $1 AND id = $2`,

@@ -14,3 +14,16 @@ export function iou(a: Box, b: Box): number {
   const union = boxArea(a) + boxArea(b) - intersection;
   return union > 0 ? intersection / union : 0;
 }
+
+/**
+ * Share of `a`'s area inside `b` grown on every side by `margin` × b's shorter side (0 when `a`
+ * is empty): how much of `a` another box may hide.
+ */
+export function coverage(a: Box, b: Box, margin = 0): number {
+  const grow = margin * Math.min(b.w, b.h);
+  const ix = Math.min(a.x + a.w, b.x + b.w + grow) - Math.max(a.x, b.x - grow);
+  const iy = Math.min(a.y + a.h, b.y + b.h + grow) - Math.max(a.y, b.y - grow);
+  const area = boxArea(a);
+  if (ix <= 0 || iy <= 0 || area <= 0) return 0;
+  return (ix * iy) / area;
+}

@@ -22,6 +22,10 @@ export interface TrackerOptions {
   maxAppearanceDistance: number;
   /** … unless the boxes overlap at least this much (overlap alone is then trusted: weak ReID never splits a track). */
   appearanceVetoMaxIoU: number;
+  /** Cosine distance to a track's appearance above which the pair is refused whatever the overlap. */
+  maxOverlapAppearanceDistance: number;
+  /** … applied only to tracks whose own views agree (running cosine) at least this much: a weak ReID model never vetoes. */
+  trustedAppearanceSimilarity: number;
   /** Stage 2 gate (low-score detections): IoU with the predicted box at least this. */
   lowScoreMinIoU: number;
   /** Tentative tracks: IoU with the predicted box at least this. */
@@ -32,8 +36,22 @@ export interface TrackerOptions {
   reidSimilarity: number;
   /** Feature banks learn only from detections with at least this score … */
   bankMinScore: number;
-  /** … whose IoU with every other detection of the frame is below this (unoccluded). */
+  /** … with less than this share of their area inside any other detection's (margin-grown) box: unoccluded. */
   bankMaxOverlap: number;
+  /** An occluded detection is reported as its horse's box only at or above this score … */
+  occludedReportMinScore: number;
+  /** … and only when its area is at least this share of the track's unoccluded box area. */
+  occludedReportMinAreaRatio: number;
+  /** Report such a partial detection as the horse's completed extent (grown behind its occluder to the track's size) instead of dropping it. */
+  completeOccluded: boolean;
+  /** A confirmed track becomes a NEW horse only after this many clean (confident, unoccluded) views … */
+  newHorseMinCleanViews: number;
+  /** … and once it has been tracked this many seconds; until then it may only reactivate a known horse. */
+  newHorseMinTrackS: number;
+  /** A track tracked this many seconds becomes a new horse even without the clean views (a horse never seen unoccluded). */
+  newHorseMaxWaitS: number;
+  /** Occlusion tests grow the other box by this share of its shorter side, so a piece that merely touches a horse in front counts as occluded. */
+  occlusionMargin: number;
   /** A known horse last seen at most this many seconds before the chunk starts is carried over. */
   continueWithinS: number;
   featureBank: FeatureBankOptions;
@@ -50,12 +68,21 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   minIoU: 0.1,
   maxAppearanceDistance: 0.4,
   appearanceVetoMaxIoU: 0.5,
+  maxOverlapAppearanceDistance: 0.6,
+  trustedAppearanceSimilarity: 0.7,
   lowScoreMinIoU: 0.5,
   tentativeMinIoU: 0.3,
   refindSimilarity: 0.7,
   reidSimilarity: 0.75,
   bankMinScore: 0.6,
   bankMaxOverlap: 0.1,
+  occludedReportMinScore: 0.8,
+  occludedReportMinAreaRatio: 0.5,
+  completeOccluded: true,
+  newHorseMinCleanViews: 3,
+  newHorseMinTrackS: 1,
+  newHorseMaxWaitS: 6,
+  occlusionMargin: 0.05,
   continueWithinS: 5,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
@@ -79,19 +106,28 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
     'tentativeMinIoU',
     'bankMinScore',
     'bankMaxOverlap',
+    'occludedReportMinScore',
+    'occludedReportMinAreaRatio',
+    'occlusionMargin',
   ];
   for (const key of unit) requireRange(key, options[key] as number, 0, 1);
   requireRange('maxAppearanceDistance', options.maxAppearanceDistance, 0, 2);
+  requireRange('maxOverlapAppearanceDistance', options.maxOverlapAppearanceDistance, 0, 2);
+  requireRange('trustedAppearanceSimilarity', options.trustedAppearanceSimilarity, -1, 1);
   requireRange('refindSimilarity', options.refindSimilarity, -1, 1);
   requireRange('reidSimilarity', options.reidSimilarity, -1, 1);
   requireRange('continueWithinS', options.continueWithinS, 0, Number.MAX_VALUE);
   requireInteger('confirmHits', options.confirmHits, 1);
   requireInteger('maxLostFrames', options.maxLostFrames, 0);
+  requireInteger('newHorseMinCleanViews', options.newHorseMinCleanViews, 0);
+  requireRange('newHorseMinTrackS', options.newHorseMinTrackS, 0, Number.MAX_VALUE);
+  requireRange('newHorseMaxWaitS', options.newHorseMaxWaitS, 0, Number.MAX_VALUE);
   requireInteger('featureBank.size', options.featureBank.size, 1);
   requireRange('featureBank.momentum', options.featureBank.momentum, 0, 1);
   requireRange('featureBank.noveltyMaxSimilarity', options.featureBank.noveltyMaxSimilarity, -1, 1);
   requireRange('kalman.positionStd', options.kalman.positionStd, Number.MIN_VALUE, Number.MAX_VALUE);
   requireRange('kalman.velocityStd', options.kalman.velocityStd, Number.MIN_VALUE, Number.MAX_VALUE);
+  if (typeof options.completeOccluded !== 'boolean') invalid(`tracker option completeOccluded must be a boolean, got ${String(options.completeOccluded)}`);
   if (options.lowScore > options.highScore) invalid(`lowScore (${options.lowScore}) must not exceed highScore (${options.highScore})`);
   return options;
 }

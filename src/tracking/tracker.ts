@@ -6,9 +6,11 @@
  *     iouWeight·(1 − IoU) + (1 − iouWeight)·cosine distance to the track's running appearance.
  *     Gates: IoU with the predicted box ≥ minIoU, and a distance above maxAppearanceDistance
  *     refuses the pair unless IoU ≥ appearanceVetoMaxIoU (a weak ReID model never splits a
- *     clearly overlapping track). Lost tracks are re-found by appearance wherever they are (best
- *     cosine over bank and running appearance ≥ refindSimilarity), or by IoU ≥ lowScoreMinIoU
- *     with a compatible look;
+ *     clearly overlapping track); a distance above maxOverlapAppearanceDistance refuses it even
+ *     then, but only on a track whose own views agree (trustedAppearanceSimilarity), so a horse
+ *     walking in front of another does not take over its track. Lost tracks are re-found by
+ *     appearance wherever they are (best cosine over bank and running appearance ≥
+ *     refindSimilarity), or by IoU ≥ lowScoreMinIoU with a compatible look;
  *  2. still-unmatched tracked tracks × low-score detections, by IoU only;
  *  3. tentative tracks × remaining high-score detections;
  *  each stage one optimal assignment. Unmatched tentative tracks die (so a single false detection
@@ -16,7 +18,17 @@
  *  maxLostFrames, unmatched confident detections start tentative tracks, and a tentative track
  *  is confirmed after confirmHits hits.
  *
- * Identity (the registry decision, on confirmation): see matchIdentities. Statuses, precisely:
+ * Occlusion: a detection is occluded when at least bankMaxOverlap of it lies inside another
+ * detection's box (grown by occlusionMargin). Only unoccluded confident views ("clean" views)
+ * teach feature banks. An occluded detection that is small for its track (area below
+ * occludedReportMinAreaRatio of the track's clean-view size) or weak (score below
+ * occludedReportMinScore) is only the visible piece of the horse: it steers the track, but the
+ * horse's reported box is its completed extent (completeOccluded) or nothing.
+ *
+ * Identity (the registry decision, from confirmation on): see matchIdentities. The track's query
+ * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
+ * appearance. A horse keeps one box per frame (the more confident) when two of its tracks overlap
+ * in time. Statuses, precisely:
  *  - "continued": the horse was a known horse with a last box, last seen at most
  *    continueWithinS before the chunk start; it enters the chunk as a lost track at its last box
  *    with its feature bank (a carry-over track), and that track was matched in this chunk before
@@ -24,8 +36,12 @@
  *  - "reactivated": a known horse claimed by a newly confirmed track through the registry
  *    decision (and not already "continued" in this chunk).
  *  - "new": a confirmed track no candidate horse matched (and, in herd mode, the herd is not
- *    complete): it gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and
- *    colour colorFor(number).
+ *    complete), once it is established — tracked for newHorseMinTrackS with newHorseMinCleanViews
+ *    clean views; until then it is asked again every frame and may still reactivate a known horse,
+ *    and its boxes are held, then attributed to whichever horse it gets. The visible piece of a
+ *    partly hidden horse (never clean) or a short-lived false track thus never creates a horse.
+ *    It gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and colour
+ *    colorFor(number).
  *
  * One tracker serves one chunk; continuity across chunks comes from the registry's KnownHorse
  * (last box, last seen, feature bank) through the carry-over tracks above, so a daemon restart
@@ -44,7 +60,7 @@ import { PaddockError } from '../errors/index.ts';
 import { linearSumAssignment } from './assignment.ts';
 import { bankSimilarity, cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
 import { HorseGallery } from './gallery.ts';
-import { boxArea, iou } from './geometry.ts';
+import { boxArea, coverage, iou } from './geometry.ts';
 import { matchIdentities } from './identity.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
@@ -149,6 +165,25 @@ interface Track {
   pendingBoxes: TrackedBox[];
   pendingVectors: Float32Array[];
   bestQuality: number;
+  /** Timestamp (s) of the track's first observation. */
+  firstSeenS: number;
+  /** Clean (confident, unoccluded) observations so far. */
+  cleanViews: number;
+  /**
+   * Running agreement (EMA of cosine) of the track's confident views with its running
+   * appearance: how far its appearance can be trusted. NaN before the second view.
+   */
+  selfSimilarity: number;
+  /** Running box width and height (EMA) of the track's clean views; 0 before the first. */
+  fullW: number;
+  fullH: number;
+}
+
+interface FrameViews {
+  confident: Uint8Array;
+  occlusion: Float64Array;
+  /** Index of the detection covering the most of each detection; −1 for none. */
+  occluder: Int32Array;
 }
 
 interface HorseState {
@@ -164,12 +199,18 @@ interface HorseState {
   detections: number;
   confidenceSum: number;
   frames: TrackedBox[];
+  /** Position in `frames` of each frame index's box. */
+  frameSlot: Map<number, number>;
   thumbnailTrackKey: number | null;
   thumbnailQuality: number;
 }
 
 /** Confident vectors held per unidentified track; the oldest go first. */
 const MAX_PENDING_VECTORS = 16;
+/** Weight of the old value in a track's running appearance agreement. */
+const SELF_SIMILARITY_MOMENTUM = 0.8;
+/** Weight of the old value in a track's running unoccluded box size. */
+const FULL_SIZE_MOMENTUM = 0.8;
 
 export function createChunkTracker(init: ChunkTrackerInit): ChunkTracker {
   return new ChunkTrackerImpl(init);
@@ -193,6 +234,10 @@ class ChunkTrackerImpl implements ChunkTracker {
   private finished = false;
   private readonly clock: (() => number) | null;
   private registryMatchMs = 0;
+  /** Per-detection occlusion analysis of the current frame (reused buffers, grown on demand). */
+  private views: FrameViews = { confident: new Uint8Array(16), occlusion: new Float64Array(16), occluder: new Int32Array(16) };
+  /** Timestamp (s) of the latest frame. */
+  private lastTimestampS = 0;
 
   constructor(init: ChunkTrackerInit) {
     this.options = resolveTrackerOptions(init.options);
@@ -223,6 +268,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   update(frame: FramePerception): FrameUpdate {
     if (this.finished) invalid('update() called after finish()');
     const embeddings = this.validateFrame(frame);
+    this.lastTimestampS = frame.timestampS;
     const options = this.options;
     const detections = frame.detections;
     const n = detections.length;
@@ -233,7 +279,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       track.predicted = track.kf.box();
     }
 
-    const confident = this.confidentDetections(frame);
+    const views = this.analyseFrame(frame);
     const high: number[] = [];
     const low: number[] = [];
     for (let d = 0; d < n; d += 1) {
@@ -244,15 +290,15 @@ class ChunkTrackerImpl implements ChunkTracker {
 
     const { pairs, matchedTrack, matchedDetection } = this.matchDetections(frame, embeddings, high, low);
     for (const { track, detection, wasLost } of pairs) {
-      assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection]!, confident[detection] === 1, wasLost);
+      assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection]!, views, wasLost);
     }
     this.ageUnmatchedTracks(matchedTrack);
 
     // New tentative tracks from unmatched confident-enough detections.
     for (const d of high) {
       if (matchedDetection[d] === 1 || detections[d]!.score < options.newTrackScore) continue;
-      const track = this.startTrack(detections[d]!.box);
-      assignments[d] = this.observe(track, frame, d, embeddings[d]!, confident[d] === 1);
+      const track = this.startTrack(detections[d]!.box, frame.timestampS);
+      assignments[d] = this.observe(track, frame, d, embeddings[d]!, views);
       if (options.confirmHits <= 1) {
         track.confirmed = true;
         track.phase = 'tracked';
@@ -342,7 +388,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     return { pairs, matchedTrack, matchedDetection };
   }
 
-  private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array, confident: boolean, wasLost: boolean): DetectionAssignment {
+  private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array, views: FrameViews, wasLost: boolean): DetectionAssignment {
     const box = frame.detections[d]!.box;
     if (wasLost) {
       // Re-found after a gap: restart the motion model at the detection instead of jumping.
@@ -355,7 +401,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     track.hits += 1;
     // Only a carry-over track's horse can still have no status here.
     if (track.horse !== null && track.horse.status === null) track.horse.status = 'continued';
-    const assignment = this.observe(track, frame, d, embedding, confident);
+    const assignment = this.observe(track, frame, d, embedding, views);
     if (!track.confirmed && track.hits >= this.options.confirmHits) {
       track.confirmed = true;
       track.phase = 'tracked';
@@ -432,17 +478,27 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (track.appearance === null || track.appearance.length !== embedding.length) return 1 - overlap;
     const distance = 1 - dot(track.appearance, embedding);
     if (distance > options.maxAppearanceDistance && overlap < options.appearanceVetoMaxIoU) return Number.POSITIVE_INFINITY;
+    // A look this far from the track's is another horse, however well the boxes overlap — when
+    // the track's own views agree well enough for its appearance to be trusted at all.
+    if (distance > options.maxOverlapAppearanceDistance && track.selfSimilarity >= options.trustedAppearanceSimilarity) return Number.POSITIVE_INFINITY;
     return options.iouWeight * (1 - overlap) + (1 - options.iouWeight) * distance;
   }
 
   // ── observations ───────────────────────────────────────────────────────────────────────────
 
   /** Records one matched detection on a track (and its horse, if it has one). */
-  private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array, confident: boolean): DetectionAssignment {
+  private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array, views: FrameViews): DetectionAssignment {
     const detection = frame.detections[d]!;
-    const observation: TrackedBox = { frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...detection.box }, score: detection.score };
+    const confident = views.confident[d] === 1;
+    const reportedBox = this.reportedBox(track, frame, d, views);
+    if (confident) {
+      const keep = track.fullW === 0 ? 0 : FULL_SIZE_MOMENTUM;
+      track.fullW = keep * track.fullW + (1 - keep) * detection.box.w;
+      track.fullH = keep * track.fullH + (1 - keep) * detection.box.h;
+    }
     if (detection.score >= this.options.highScore) this.updateAppearance(track, embedding);
     if (confident) {
+      track.cleanViews += 1;
       if (track.bank === null) track.bank = createFeatureBank(embedding);
       else updateFeatureBank(track.bank, embedding, this.options.featureBank);
       if (track.horse === null) {
@@ -453,8 +509,11 @@ class ChunkTrackerImpl implements ChunkTracker {
     const quality = detection.box.w * detection.box.h * detection.score;
     const best = quality > track.bestQuality;
     if (best) track.bestQuality = quality;
-    if (track.horse !== null) this.attribute(track.horse, track, observation);
-    else track.pendingBoxes.push(observation);
+    if (reportedBox !== null) {
+      const observation: TrackedBox = { frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...reportedBox }, score: detection.score };
+      if (track.horse !== null) this.attribute(track.horse, track, observation);
+      else track.pendingBoxes.push(observation);
+    }
     return { trackKey: track.key, horseId: track.horse?.id ?? null, bestThumbnailCandidate: best };
   }
 
@@ -463,34 +522,75 @@ class ChunkTrackerImpl implements ChunkTracker {
       track.appearance = Float32Array.from(embedding);
       return;
     }
+    const agreement = dot(track.appearance, embedding);
+    track.selfSimilarity = Number.isNaN(track.selfSimilarity) ? agreement : SELF_SIMILARITY_MOMENTUM * track.selfSimilarity + (1 - SELF_SIMILARITY_MOMENTUM) * agreement;
     const keep = this.options.featureBank.momentum;
     for (let i = 0; i < embedding.length; i += 1) track.appearance[i] = keep * track.appearance[i]! + (1 - keep) * embedding[i]!;
     normalizeInPlace(track.appearance);
   }
 
   private attribute(horse: HorseState, track: Track, observation: TrackedBox): void {
-    horse.detections += 1;
-    horse.confidenceSum += observation.score;
-    horse.frames.push(observation);
+    // Two tracks of one horse (e.g. pieces of it, one identified late) can both hold a frame:
+    // the horse keeps one box per frame, the more confident one.
+    const existing = horse.frameSlot.get(observation.frameIndex);
+    if (existing === undefined) {
+      horse.frameSlot.set(observation.frameIndex, horse.frames.length);
+      horse.frames.push(observation);
+      horse.detections += 1;
+      horse.confidenceSum += observation.score;
+    } else if (observation.score > horse.frames[existing]!.score) {
+      horse.confidenceSum += observation.score - horse.frames[existing]!.score;
+      horse.frames[existing] = observation;
+    }
     if (track.bestQuality > horse.thumbnailQuality) {
       horse.thumbnailQuality = track.bestQuality;
       horse.thumbnailTrackKey = track.key;
     }
   }
 
-  /** Marks detections that may teach a feature bank: confident and overlapping no other detection. */
-  private confidentDetections(frame: FramePerception): Uint8Array {
+  /**
+   * Per detection of the frame: how much of it lies inside another detection's box (its
+   * occlusion), and whether it may teach a feature bank (confident and not occluded).
+   */
+  private analyseFrame(frame: FramePerception): FrameViews {
     const detections = frame.detections;
-    const confident = new Uint8Array(detections.length);
-    for (let a = 0; a < detections.length; a += 1) {
-      if (detections[a]!.score < this.options.bankMinScore) continue;
-      let clear = true;
-      for (let b = 0; b < detections.length && clear; b += 1) {
-        if (a !== b && iou(detections[a]!.box, detections[b]!.box) >= this.options.bankMaxOverlap) clear = false;
-      }
-      if (clear) confident[a] = 1;
+    const n = detections.length;
+    if (this.views.confident.length < n) {
+      const capacity = Math.max(n, 2 * this.views.confident.length);
+      this.views = { confident: new Uint8Array(capacity), occlusion: new Float64Array(capacity), occluder: new Int32Array(capacity) };
     }
-    return confident;
+    const { confident, occlusion, occluder } = this.views;
+    for (let a = 0; a < n; a += 1) {
+      let covered = 0;
+      occluder[a] = -1;
+      for (let b = 0; b < n; b += 1) {
+        if (a === b) continue;
+        const share = coverage(detections[a]!.box, detections[b]!.box, this.options.occlusionMargin);
+        if (share > covered) {
+          covered = share;
+          occluder[a] = b;
+        }
+      }
+      occlusion[a] = covered;
+      confident[a] = detections[a]!.score >= this.options.bankMinScore && covered < this.options.bankMaxOverlap ? 1 : 0;
+    }
+    return this.views;
+  }
+
+  /**
+   * The box reported for a track's detection: the detection itself, unless it is occluded and
+   * small or weak for its track — only the visible piece of the horse, which still steers the
+   * track. Then the horse's completed extent (completeOccluded), or nothing.
+   */
+  private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews): Box | null {
+    const detection = frame.detections[d]!;
+    // Without a clean view yet, the track knows no better extent than the detection.
+    if (views.occlusion[d]! < this.options.bankMaxOverlap || track.fullW === 0) return detection.box;
+    const sizeable = boxArea(detection.box) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH;
+    if (sizeable && detection.score >= this.options.occludedReportMinScore) return detection.box;
+    const occluder = views.occluder[d]!;
+    if (!this.options.completeOccluded || occluder < 0) return null;
+    return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
   }
 
   // ── identities ─────────────────────────────────────────────────────────────────────────────
@@ -536,16 +636,29 @@ class ChunkTrackerImpl implements ChunkTracker {
       }
       // Nothing matched. In a complete herd the track waits for a herd horse to become free.
       if (this.herd !== null && this.herdSize() >= this.herd.expectedCount) return;
+      // A new horse needs an established track: seen long enough and in clean views, so the
+      // visible piece of a partly hidden horse, or a short-lived false track, never becomes one.
+      if (!this.establishedForNewHorse(track)) return;
       this.bind(track, this.createHorse(track));
     });
   }
 
+  private establishedForNewHorse(track: Track): boolean {
+    const trackedS = this.lastTimestampS - track.firstSeenS;
+    if (trackedS < this.options.newHorseMinTrackS) return false;
+    // A horse that is never seen unoccluded (one that always grazes beside another) still
+    // becomes a horse, once its track has lasted long enough to be more than a passing piece.
+    return track.cleanViews >= this.options.newHorseMinCleanViews || trackedS >= this.options.newHorseMaxWaitS;
+  }
+
   /**
-   * The track's appearance for the registry decision (unit vector): its clean-view bank mean, or
-   * its running appearance when it has had no clean view yet; null with neither.
+   * The track's appearance for the registry decision (unit vector): its clean-view bank mean
+   * once it has enough clean views to trust it, else its running appearance (every confident
+   * view, so one odd clean view cannot decide alone); null with neither.
    */
   private queryVector(track: Track): Float32Array | null {
-    const source = track.bank?.mean ?? track.appearance;
+    const trustBank = track.bank !== null && (track.cleanViews >= this.options.newHorseMinCleanViews || track.appearance === null);
+    const source = trustBank ? track.bank!.mean : track.appearance;
     return source === null ? null : normalizeInPlace(Float32Array.from(source));
   }
 
@@ -593,6 +706,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       detections: 0,
       confidenceSum: 0,
       frames: [],
+      frameSlot: new Map(),
       thumbnailTrackKey: null,
       thumbnailQuality: Number.NEGATIVE_INFINITY,
     };
@@ -619,6 +733,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       detections: 0,
       confidenceSum: 0,
       frames: [],
+      frameSlot: new Map(),
       thumbnailTrackKey: null,
       thumbnailQuality: Number.NEGATIVE_INFINITY,
     };
@@ -635,7 +750,7 @@ class ChunkTrackerImpl implements ChunkTracker {
 
   // ── tracks ─────────────────────────────────────────────────────────────────────────────────
 
-  private startTrack(box: Box): Track {
+  private startTrack(box: Box, timestampS: number): Track {
     const track: Track = {
       key: this.nextTrackKey,
       phase: 'tentative',
@@ -650,6 +765,11 @@ class ChunkTrackerImpl implements ChunkTracker {
       pendingBoxes: [],
       pendingVectors: [],
       bestQuality: Number.NEGATIVE_INFINITY,
+      firstSeenS: timestampS,
+      cleanViews: 0,
+      selfSimilarity: Number.NaN,
+      fullW: 0,
+      fullH: 0,
     };
     this.nextTrackKey += 1;
     this.tracks.push(track);
@@ -664,13 +784,16 @@ class ChunkTrackerImpl implements ChunkTracker {
       const gapMs = this.chunkStartMs - known.lastSeen.getTime();
       if (!(gapMs <= windowMs) || !validBox(known.lastBox)) return;
       const horse = this.materialiseKnown(index);
-      const track = this.startTrack(known.lastBox);
+      const track = this.startTrack(known.lastBox, 0);
       track.phase = 'lost';
       track.confirmed = true;
       track.hits = this.options.confirmHits;
       track.horse = horse;
       track.bank = horse.bank;
       track.appearance = Float32Array.from(horse.bank.mean);
+      // The last reported box is the horse's full extent (completed when it was occluded).
+      track.fullW = known.lastBox.w;
+      track.fullH = known.lastBox.h;
       horse.track = track;
     });
   }
@@ -698,6 +821,28 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
     return unit;
   }
+}
+
+/**
+ * The full extent of a partly hidden horse from its visible piece: along each axis where the
+ * piece is shorter than the horse's unoccluded size, the edge away from the occluder stays and
+ * the box extends behind the occluder to the full size (clipped to the frame).
+ */
+function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, frameW: number, frameH: number): Box {
+  let { x, y, w, h } = piece;
+  if (w < fullW) {
+    if (occluder.x + occluder.w / 2 < x + w / 2) x = x + w - fullW;
+    w = fullW;
+  }
+  if (h < fullH) {
+    if (occluder.y + occluder.h / 2 < y + h / 2) y = y + h - fullH;
+    h = fullH;
+  }
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const x1 = frameW > 0 ? Math.min(frameW, x + w) : x + w;
+  const y1 = frameH > 0 ? Math.min(frameH, y + h) : y + h;
+  return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
 }
 
 function validBox(box: Box): boolean {

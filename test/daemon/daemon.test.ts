@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { createScratchDatabase, serviceAvailable, TEST_NATS_URL, TEST_REDIS_URL } from '../helpers/services.ts';
+import { runTool, toolAvailable } from '../observability/tools.ts';
 
 const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis')) && (await serviceAvailable('nats'));
 
@@ -45,7 +46,7 @@ function startDaemon(env: Record<string, string>): DaemonProcess {
     child,
     logs,
     exited,
-    waitForLog(predicate, timeoutMs = 60_000) {
+    waitForLog(predicate, timeoutMs = 40_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = logs.find(predicate);
@@ -142,10 +143,13 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
   const chunkRows = async (streamId: string) =>
     (await db.query<{ chunk_id: string }>('SELECT chunk_id FROM stream_chunks WHERE stream_id = $1 ORDER BY sequence', [streamId])).rows.map((r) => r.chunk_id);
 
-  const until = async (condition: () => Promise<boolean> | boolean, timeoutMs = 60_000) => {
+  const until = async (condition: () => Promise<boolean> | boolean, timeoutMs = 40_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
+      if (Date.now() > deadline) {
+        const tail = daemons.at(-1)?.logs.slice(-8).map((line) => JSON.stringify(line)).join('\n');
+        throw new Error(`condition not met in time; ${processed.length} chunks processed; daemon log tail:\n${tail}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
@@ -168,10 +172,26 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
     const count = async (streamId: string) => Number((await db.query('SELECT count(*) AS n FROM horses WHERE stream_id = $1', [streamId])).rows[0].n);
     expect(await count('barn-a')).toBe(await count('barn-b'));
 
-    const metrics = await (await fetch(`${String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url)}/metrics`)).text();
+    const httpUrl = String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url);
+    const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/paddock_chunks_total\{stream="barn-a",outcome="processed"\} 3/);
-    const ready = await fetch(`${String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url)}/readyz`);
-    expect(ready.status).toBe(200);
+    expect(metrics).toMatch(/paddock_execution_provider_info\{model="detector",provider="cpu"\} 1/);
+    expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${httpUrl}/healthz`)).status).toBe(200);
+
+    // The running daemon's own scrape lints clean, and the dashboard asks only for what it exports.
+    if (toolAvailable('promtool', 'prometheus')) {
+      const lint = runTool('promtool', ['check', 'metrics'], { input: metrics });
+      expect(lint.output.trim()).toBe('');
+      expect(lint.status).toBe(0);
+    }
+    const families = new Set([...metrics.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap(([, name, type]) =>
+      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!],
+    ));
+    const dashboard = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'grafana', 'dashboards', 'paddock.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr?: string }> }> };
+    const queried = new Set(dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => [...(target.expr ?? '').matchAll(/\b(paddock_[a-zA-Z0-9_:]*)/g)].map((m) => m[1]!))));
+    expect(queried.size).toBeGreaterThan(10);
+    expect([...queried].filter((name) => !families.has(name))).toEqual([]);
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);

@@ -246,15 +246,37 @@ describe('stream machine', () => {
     expect(s.port.calls).toEqual([{ op: 'deadLetter', chunkId: chunk(1), reason: 'delivered 4 times (limit 3)' }]);
   });
 
-  it('dead-letters a delivery with an invalid sequence at once and keeps going', async () => {
-    const s = startStream();
-    const bad = makeDelivery(STREAM, 1);
-    s.actor.send({ type: 'CHUNK', delivery: { ...bad, event: { ...bad.event, sequence: Number.NaN } } });
+  it('on a stream with an empty chunk log, starts at sequence 1 even when later chunks arrive first', async () => {
+    const s = startStream({ gapTimeoutMs: 30_000 });
+    s.send(3);
     s.send(2);
     await flush();
+    expect(s.store.tracked()).toEqual([]);
+    s.send(1);
+    await flush();
+    expect(s.store.tracked()).toEqual([chunk(1), chunk(2), chunk(3)]);
+  });
+
+  it('on a stream picked up mid-way, waits for the gap timeout before starting at its lowest chunk', async () => {
+    const s = startStream({ gapTimeoutMs: 5_000 });
+    s.send(8);
+    s.send(7);
+    await flush();
+    expect(s.store.tracked()).toEqual([]);
+    await advance(s.clock, 6_000, 1_000);
+    expect(s.store.tracked()).toEqual([chunk(7), chunk(8)]);
+    expect(s.ofType('chunk.gap').map((e) => [e.expectedSequence, e.resumedAt, e.reason])).toEqual([[1, 7, 'timeout']]);
+  });
+
+  it('dead-letters a delivery with an invalid sequence at once and keeps going', async () => {
+    const s = startStream();
+    const bad = makeDelivery(STREAM, 9);
+    s.actor.send({ type: 'CHUNK', delivery: { ...bad, event: { ...bad.event, sequence: Number.NaN } } });
+    s.send(1);
+    await flush();
     expect(s.port.calls).toEqual([
-      { op: 'deadLetter', chunkId: chunk(1), reason: 'invalid sequence NaN' },
-      { op: 'ack', chunkId: chunk(2) },
+      { op: 'deadLetter', chunkId: chunk(9), reason: 'invalid sequence NaN' },
+      { op: 'ack', chunkId: chunk(1) },
     ]);
     expect(s.settled).toHaveLength(2);
   });

@@ -378,6 +378,32 @@ for (const backend of backends) {
   });
 }
 
+describe('registry store sharing a cache with another database', () => {
+  it('ignores the other database entries, and saves a horse only the stale view had as new', async () => {
+    const shared = new MemoryHotCache(CACHE);
+    const [dbA, dbB] = await Promise.all([createEmbeddedDatabase(undefined), createEmbeddedDatabase(undefined)]);
+    try {
+      await Promise.all([migrate(dbA), migrate(dbB)]);
+      const a = new SqlRegistryStore(dbA, shared, silentLogger(), { maxExemplars: 8 });
+      const b = new SqlRegistryStore(dbB, shared, silentLogger(), { maxExemplars: 8 });
+      await a.saveChunk(chunk('gate', 1), [newHorseUpdate(1), newHorseUpdate(2)]);
+      await a.settled();
+      const seenByB = await b.load('gate');
+      expect(seenByB.source).toBe('embedded');
+      expect(seenByB.horses).toEqual([]);
+
+      // A writer whose snapshot came from elsewhere updates a horse this database never had.
+      const stale = (await a.load('gate')).horses.find((h) => h.id === 'horse_001')!;
+      const saved = await b.saveChunk(chunk('gate', 2), [{ ...newHorseUpdate(1), isNew: false, baseVersion: stale.version }]);
+      expect(saved.horses.map((h) => [h.id, h.version])).toEqual([['horse_001', 1]]);
+      expect((await b.listHorses('gate')).map((h) => h.id)).toEqual(['horse_001']);
+    } finally {
+      await dbA.close();
+      await dbB.close();
+    }
+  });
+});
+
 describe.skipIf(!postgresUp)('registry store with Redis down', () => {
   it('keeps working on PostgreSQL alone', async () => {
     const scratch = await createScratchDatabase();

@@ -57,7 +57,8 @@ describe('chunk tracker within a chunk', () => {
   it('confirms a track only after confirmHits hits: one or two false detections never create a horse', () => {
     const [a, clutter] = identities(2);
     const random = seededRandom(5);
-    const t = tracker();
+    // Identity on confirmation (no establishment wait), to see confirmHits alone.
+    const t = tracker({ newHorseMinTrackS: 0, newHorseMinCleanViews: 0 });
     const updates: FrameUpdate[] = [];
     for (let f = 0; f < 10; f += 1) {
       const objects = [{ box: { x: 100 + 5 * f, y: 100, w: 120, h: 80 }, embedding: noisyEmbedding(random, a!, 0.3) }];
@@ -169,7 +170,7 @@ describe('chunk tracker within a chunk', () => {
     const [a] = identities(1);
     const sizes = [100, 140, 120, 160, 150];
     const random = seededRandom(9);
-    const t = tracker();
+    const t = tracker({ newHorseMinTrackS: 0 });
     const flags = sizes.map((w, f) => t.update(frame(f, [{ box: { x: 100 + 2 * f, y: 100, w, h: 80 }, embedding: noisyEmbedding(random, a!, 0.2) }])).assignments[0]!);
     expect(flags.map((x) => x.bestThumbnailCandidate)).toEqual([true, true, false, true, false]);
     const key = flags[0]!.trackKey;
@@ -177,6 +178,107 @@ describe('chunk tracker within a chunk', () => {
     const horse = t.finish().horses[0]!;
     expect(horse.thumbnailTrackKey).toBe(key);
     expect(horse.thumbnailQuality).toBeCloseTo(160 * 80 * 0.9, 6);
+  });
+
+  it('creates a new horse only from an established track, then attributes all its boxes', () => {
+    const [a] = identities(1);
+    const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 5, dy: 0 } }], 12);
+    const t = tracker({ newHorseMinTrackS: 1, newHorseMinCleanViews: 3 });
+    const updates = run(t, frames);
+    // Confirmed on the 3rd hit (frame 2), but only 1 s after its first view (frame 5 at 5 fps) a horse.
+    expect(updates.slice(0, 5).every((u) => u.assignments[0]!.horseId === null)).toBe(true);
+    expect(updates[5]!.assignments[0]!.horseId).toBe('horse_001');
+    const horse = t.finish().horses[0]!;
+    expect(horse.detections).toBe(12);
+    expect(horse.frames.map((f) => f.frameIndex)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('never makes a horse of the visible piece of a horse hidden behind another', () => {
+    const [front, piece] = identities(2);
+    const random = seededRandom(21);
+    const t = tracker();
+    for (let f = 0; f < 25; f += 1) {
+      const objects = [{ box: { x: 400 + 2 * f, y: 300, w: 160, h: 110 }, embedding: noisyEmbedding(random, front!, 0.3) }];
+      // A sliver sticking out from behind the front horse: confident, but always occluded.
+      if (f >= 3) objects.push({ box: { x: 380 + 2 * f, y: 330, w: 40, h: 60 }, embedding: noisyEmbedding(random, piece!, 0.3) });
+      t.update(frame(f, objects));
+    }
+    expect(t.finish().horses.map((h) => h.id)).toEqual(['horse_001']);
+  });
+
+  it('still makes a horse of one never seen unoccluded, once its track lasted newHorseMaxWaitS', () => {
+    const [a, b] = identities(2);
+    const random = seededRandom(25);
+    const t = tracker({ newHorseMaxWaitS: 3 });
+    const updates: FrameUpdate[] = [];
+    for (let f = 0; f < 25; f += 1) {
+      // Two horses grazing side by side, their boxes always overlapping.
+      updates.push(
+        t.update(
+          frame(f, [
+            { box: { x: 300 + f, y: 300, w: 150, h: 100 }, embedding: noisyEmbedding(random, a!, 0.2) },
+            { box: { x: 420 + f, y: 320, w: 150, h: 100 }, embedding: noisyEmbedding(random, b!, 0.2) },
+          ]),
+        ),
+      );
+    }
+    expect(updates[13]!.assignments.every((assignment) => assignment.horseId === null)).toBe(true); // 2.6 s: waiting
+    expect(updates[15]!.assignments.map((assignment) => assignment.horseId)).toEqual(['horse_001', 'horse_002']); // 3 s
+    expect(t.finish().horses.map((horse) => horse.detections)).toEqual([25, 25]);
+  });
+
+  it('reports a small occluded piece of a tracked horse at its completed extent', () => {
+    const [a, b] = identities(2);
+    const random = seededRandom(22);
+    const t = tracker({ newHorseMinTrackS: 0 });
+    let last: FrameUpdate | null = null;
+    for (let f = 0; f < 12; f += 1) {
+      const objects = [{ box: { x: 100 + 2 * f, y: 300, w: 160, h: 100 }, embedding: noisyEmbedding(random, a!, 0.2) }];
+      if (f >= 8) {
+        // B walks in front of A's right half: A's detection shrinks to its visible left part.
+        objects[0]!.box.w = 70;
+        objects.push({ box: { x: 100 + 2 * f + 65, y: 290, w: 170, h: 120 }, embedding: noisyEmbedding(random, b!, 0.2) });
+      }
+      last = t.update(frame(f, objects));
+    }
+    expect(last!.assignments[0]!.horseId).toBe('horse_001');
+    const a1 = t.finish().horses.find((h) => h.id === 'horse_001')!;
+    const reported = a1.frames.find((f) => f.frameIndex === 11)!.box;
+    // The left edge stays; the box extends behind B to A's unoccluded width.
+    expect(reported.x).toBeCloseTo(122, 6);
+    expect(reported.w).toBeGreaterThan(150);
+    expect(reported.h).toBeCloseTo(100, 0);
+    // Without completion, the piece is not reported at all.
+    const plain = tracker({ newHorseMinTrackS: 0, completeOccluded: false });
+    const random2 = seededRandom(22);
+    for (let f = 0; f < 12; f += 1) {
+      const objects = [{ box: { x: 100 + 2 * f, y: 300, w: f >= 8 ? 70 : 160, h: 100 }, embedding: noisyEmbedding(random2, a!, 0.2) }];
+      if (f >= 8) objects.push({ box: { x: 100 + 2 * f + 65, y: 290, w: 170, h: 120 }, embedding: noisyEmbedding(random2, b!, 0.2) });
+      plain.update(frame(f, objects));
+    }
+    expect(plain.finish().horses.find((h) => h.id === 'horse_001')!.frames.map((f) => f.frameIndex)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('does not let a different-looking horse take over a trusted track by overlap alone', () => {
+    const [a, b] = identities(2);
+    const random = seededRandom(23);
+    const t = tracker({ newHorseMinTrackS: 0 });
+    const updates: FrameUpdate[] = [];
+    for (let f = 0; f < 16; f += 1) {
+      // A stands still; from frame 8 it is hidden and B stands exactly where A was.
+      const identity = f < 8 ? a! : b!;
+      updates.push(t.update(frame(f, [{ box: { x: 300, y: 300, w: 150, h: 100 }, embedding: noisyEmbedding(random, identity, 0.2) }])));
+    }
+    expect(updates[7]!.assignments[0]!.horseId).toBe('horse_001');
+    expect(updates[15]!.assignments[0]!.horseId).toBe('horse_002');
+    // A weak ReID model (views that disagree with each other) never vetoes: overlap keeps the track.
+    const weak = tracker({ newHorseMinTrackS: 0 });
+    const random2 = seededRandom(24);
+    const weakUpdates: FrameUpdate[] = [];
+    for (let f = 0; f < 16; f += 1) {
+      weakUpdates.push(weak.update(frame(f, [{ box: { x: 300, y: 300, w: 150, h: 100 }, embedding: noisyEmbedding(random2, f < 8 ? a! : b!, 2.5) }])));
+    }
+    expect(new Set(weakUpdates.slice(3).map((u) => u.assignments[0]!.horseId))).toEqual(new Set(['horse_001']));
   });
 
   it('is deterministic', () => {
