@@ -1,3 +1,4 @@
+import { knownHorseAfterChunk } from '../src/tracking/handover.ts';
 /**
  * Identity quality and tracker cost on synthetic streams (seeds 1–5 and the near-identical-twins
  * hard case; 3 chunks × 10 s at 10 fps, 5 horses leaving and re-entering across chunk boundaries).
@@ -75,18 +76,7 @@ function trackStream(stream: SyntheticStream, chunks: FramePerception[][], updat
     nextTrackingId = result.nextTrackingId;
     for (const horse of result.horses) {
       const previous = known.get(horse.id);
-      known.set(horse.id, {
-        id: horse.id,
-        trackingId: horse.trackingId,
-        name: horse.name,
-        color: horse.color,
-        features: horse.features,
-        lastBox: horse.lastBox,
-        lastSeen: horse.lastSeen,
-        firstDetected: previous?.firstDetected ?? horse.firstSeen,
-        totalDetections: (previous?.totalDetections ?? 0) + horse.detections,
-        confidenceScore: horse.meanConfidence,
-      });
+      known.set(horse.id, knownHorseAfterChunk(horse, previous));
       for (const tracked of horse.frames) {
         rows.push({ frame: Math.round((chunkStartS + tracked.timestampS) * fps) + 1, id: horse.trackingId, ...tracked.box, conf: tracked.score });
       }

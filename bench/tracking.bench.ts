@@ -1,3 +1,4 @@
+import { knownHorseAfterChunk } from '../src/tracking/handover.ts';
 /**
  * Tracking benchmarks:
  *  1. time per frame for association at 10 and 50 simultaneous tracks (512-d embeddings);
@@ -10,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { evaluateMot, type MotRow } from '../src/eval/index.ts';
-import { createChunkTracker, type HorseChunkResult } from '../src/tracking/tracker.ts';
+import { createChunkTracker } from '../src/tracking/tracker.ts';
 import { HorseGallery } from '../src/tracking/gallery.ts';
 import { matchIdentities } from '../src/tracking/identity.ts';
 import type { Box, FeatureBank, FramePerception, KnownHorse } from '../src/tracking/types.ts';
@@ -218,7 +219,7 @@ function runPaddock(frames: GroundTruthFrame[]): { rows: MotRow[]; samples: numb
     samples[samples.length - 1]! += performance.now() - started;
     nextTrackingId = result.nextTrackingId;
     for (const horse of result.horses) {
-      registry.set(horse.id, toKnown(horse, registry.get(horse.id)));
+      registry.set(horse.id, knownHorseAfterChunk(horse, registry.get(horse.id)));
       for (const f of horse.frames) {
         rows.push({ frame: c * chunkFrames + f.frameIndex + 1, id: horse.trackingId, ...f.box, conf: f.score });
       }
@@ -227,20 +228,6 @@ function runPaddock(frames: GroundTruthFrame[]): { rows: MotRow[]; samples: numb
   return { rows, samples };
 }
 
-function toKnown(horse: HorseChunkResult, previous: KnownHorse | undefined): KnownHorse {
-  return {
-    id: horse.id,
-    trackingId: horse.trackingId,
-    name: horse.name,
-    color: horse.color,
-    features: horse.features,
-    lastBox: horse.lastBox,
-    lastSeen: horse.lastSeen,
-    firstDetected: previous?.firstDetected ?? horse.firstSeen,
-    totalDetections: (previous?.totalDetections ?? 0) + horse.detections,
-    confidenceScore: horse.meanConfidence,
-  };
-}
 
 interface MovingThingsTracker {
   reset(): void;

@@ -69,27 +69,16 @@ function boxFrom(values: number[] | null): Box | null {
 }
 
 export function horseFromRow(row: HorseRow): StoredHorse {
-  return {
-    id: row.id,
-    trackingId: Number(row.tracking_id),
-    name: row.name,
-    color: row.color,
-    features: decodeFeatureBank({
+  return horseFromScalars(
+    row,
+    decodeFeatureBank({
       dim: Number(row.feature_dim),
       first: row.feature_first,
       mean: row.feature_mean,
       exemplars: row.feature_exemplars,
       exemplarCount: Number(row.feature_exemplar_count),
     }),
-    lastBox: boxFrom(row.last_box),
-    lastSeen: new Date(row.last_seen),
-    firstDetected: new Date(row.first_detected),
-    totalDetections: Number(row.total_detections),
-    confidenceScore: Number(row.confidence_score),
-    version: Number(row.version),
-    thumbnailBytes: Number(row.thumbnail_bytes),
-    thumbnailQuality: row.thumbnail_quality === null ? null : Number(row.thumbnail_quality),
-  };
+  );
 }
 
 export function summaryOf(horse: StoredHorse): HorseSummary {

@@ -1,3 +1,4 @@
+import { knownHorseAfterChunk } from '../../src/tracking/handover.ts';
 import { describe, expect, it } from 'vitest';
 import { createChunkTracker, type ChunkTrackingResult, type HorseChunkResult } from '../../src/tracking/tracker.ts';
 import { matchIdentities } from '../../src/tracking/identity.ts';
@@ -8,20 +9,7 @@ import { identities, noisyEmbedding, scene, seededRandom, type ScriptedHorse, ty
 
 const t0 = new Date('2026-01-01T10:00:00Z');
 
-function toKnown(horse: HorseChunkResult): KnownHorse {
-  return {
-    id: horse.id,
-    trackingId: horse.trackingId,
-    name: horse.name,
-    color: horse.color,
-    features: horse.features,
-    lastBox: horse.lastBox,
-    lastSeen: horse.lastSeen,
-    firstDetected: horse.firstSeen,
-    totalDetections: horse.detections,
-    confidenceScore: horse.meanConfidence,
-  };
-}
+const toKnown = (horse: HorseChunkResult): KnownHorse => knownHorseAfterChunk(horse);
 
 function runChunk(
   frames: SceneFrame[],
