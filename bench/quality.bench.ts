@@ -1,6 +1,6 @@
 import { knownHorseAfterChunk } from '../src/tracking/handover.ts';
 /**
- * Identity quality and tracker cost on synthetic streams (seeds 1–5 and the near-identical-twins
+ * Identity quality and tracker cost on synthetic streams (seeds 1–8 and the near-identical-twins
  * hard case; 3 chunks × 10 s at 10 fps, 5 horses leaving and re-entering across chunk boundaries).
  *
  * Each stream is perceived once through the real stages (ffmpeg decode at the pipeline's size,
@@ -30,6 +30,9 @@ const CASES = [
   { label: 'seed 3', seed: 3, hard: false },
   { label: 'seed 4', seed: 4, hard: false },
   { label: 'seed 5', seed: 5, hard: false },
+  { label: 'seed 6', seed: 6, hard: false },
+  { label: 'seed 7', seed: 7, hard: false },
+  { label: 'seed 8', seed: 8, hard: false },
   { label: 'hard (seed 1, twins)', seed: 1, hard: true },
 ];
 const STREAM_START_MS = Date.parse('2026-01-01T10:00:00Z');

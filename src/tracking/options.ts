@@ -44,7 +44,7 @@ export interface TrackerOptions {
   occludedReportMinAreaRatio: number;
   /** Report such a partial detection as the horse's completed extent (grown behind its occluder to the track's size) instead of dropping it. */
   completeOccluded: boolean;
-  /** A confirmed track becomes a NEW horse only after this many clean (confident, unoccluded) views … */
+  /** A confirmed track becomes a NEW horse only after this many clean (confident, unoccluded, clear of the frame edges) views … */
   newHorseMinCleanViews: number;
   /** … and once it has been tracked this many seconds; until then it may only reactivate a known horse. */
   newHorseMinTrackS: number;
@@ -52,6 +52,11 @@ export interface TrackerOptions {
   newHorseMaxWaitS: number;
   /** Occlusion tests grow the other box by this share of its shorter side, so a piece that merely touches a horse in front counts as occluded. */
   occlusionMargin: number;
+  /**
+   * A detection within this share of the frame's width (height) of the frame's left or right (top
+   * or bottom) edge may be cut off by the frame — a horse entering or leaving — so it is no clean view.
+   */
+  frameEdgeMargin: number;
   /** A known horse last seen at most this many seconds before the chunk starts is carried over. */
   continueWithinS: number;
   featureBank: FeatureBankOptions;
@@ -83,6 +88,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   newHorseMinTrackS: 1,
   newHorseMaxWaitS: 6,
   occlusionMargin: 0.05,
+  frameEdgeMargin: 0.01,
   continueWithinS: 5,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
@@ -109,6 +115,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
     'occludedReportMinScore',
     'occludedReportMinAreaRatio',
     'occlusionMargin',
+    'frameEdgeMargin',
   ];
   for (const key of unit) requireRange(key, options[key] as number, 0, 1);
   requireRange('maxAppearanceDistance', options.maxAppearanceDistance, 0, 2);

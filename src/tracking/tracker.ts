@@ -19,11 +19,16 @@
  *  is confirmed after confirmHits hits.
  *
  * Occlusion: a detection is occluded when at least bankMaxOverlap of it lies inside another
- * detection's box (grown by occlusionMargin). Only unoccluded confident views ("clean" views)
- * teach feature banks. An occluded detection that is small for its track (area below
- * occludedReportMinAreaRatio of the track's clean-view size) or weak (score below
- * occludedReportMinScore) is only the visible piece of the horse: it steers the track, but the
- * horse's reported box is its completed extent (completeOccluded) or nothing.
+ * detection's box (grown by occlusionMargin). Only confident views that are unoccluded and clear
+ * of the frame's edges (within frameEdgeMargin) are "clean" views: they alone teach feature banks
+ * and count towards a new horse. A horse walking in or out through the frame edge shows only part
+ * of itself, and the embedding of that part can be far from the horse's; learnt, it would drag
+ * the track's query away from the horse's registry entry and make a re-entering horse a new one.
+ * The track's box size (for completing occluded pieces) learns from confident unoccluded views,
+ * frame edges included, as a cut-off horse is reported at its visible extent. An occluded
+ * detection that is small for its track (area below occludedReportMinAreaRatio of that size) or
+ * weak (score below occludedReportMinScore) is only the visible piece of the horse: it steers
+ * the track, but the horse's reported box is its completed extent (completeOccluded) or nothing.
  *
  * Identity (the registry decision, from confirmation on): see matchIdentities. The track's query
  * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
@@ -167,20 +172,26 @@ interface Track {
   bestQuality: number;
   /** Timestamp (s) of the track's first observation. */
   firstSeenS: number;
-  /** Clean (confident, unoccluded) observations so far. */
+  /** Clean (confident, unoccluded, clear of the frame edges) observations so far. */
   cleanViews: number;
   /**
    * Running agreement (EMA of cosine) of the track's confident views with its running
    * appearance: how far its appearance can be trusted. NaN before the second view.
    */
   selfSimilarity: number;
-  /** Running box width and height (EMA) of the track's clean views; 0 before the first. */
+  /** Running box width and height (EMA) of the track's confident unoccluded views; 0 before the first. */
   fullW: number;
   fullH: number;
 }
 
 interface FrameViews {
+  /** Clean views: confident, unoccluded and clear of the frame's edges; they teach feature banks. */
   confident: Uint8Array;
+  /**
+   * Confident and unoccluded, frame edges allowed: the horse's whole visible extent, which is what
+   * a box reports (a horse cut off by the frame is reported clipped), so it sizes the track.
+   */
+  unoccluded: Uint8Array;
   occlusion: Float64Array;
   /** Index of the detection covering the most of each detection; −1 for none. */
   occluder: Int32Array;
@@ -235,7 +246,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   private readonly clock: (() => number) | null;
   private registryMatchMs = 0;
   /** Per-detection occlusion analysis of the current frame (reused buffers, grown on demand). */
-  private views: FrameViews = { confident: new Uint8Array(16), occlusion: new Float64Array(16), occluder: new Int32Array(16) };
+  private views: FrameViews = { confident: new Uint8Array(16), unoccluded: new Uint8Array(16), occlusion: new Float64Array(16), occluder: new Int32Array(16) };
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
 
@@ -491,7 +502,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     const detection = frame.detections[d]!;
     const confident = views.confident[d] === 1;
     const reportedBox = this.reportedBox(track, frame, d, views);
-    if (confident) {
+    if (views.unoccluded[d] === 1) {
       const keep = track.fullW === 0 ? 0 : FULL_SIZE_MOMENTUM;
       track.fullW = keep * track.fullW + (1 - keep) * detection.box.w;
       track.fullH = keep * track.fullH + (1 - keep) * detection.box.h;
@@ -550,16 +561,17 @@ class ChunkTrackerImpl implements ChunkTracker {
 
   /**
    * Per detection of the frame: how much of it lies inside another detection's box (its
-   * occlusion), and whether it may teach a feature bank (confident and not occluded).
+   * occlusion), whether it shows the horse's visible extent (confident, not occluded) and whether
+   * it may teach a feature bank (that, and clear of the frame's edges).
    */
   private analyseFrame(frame: FramePerception): FrameViews {
     const detections = frame.detections;
     const n = detections.length;
     if (this.views.confident.length < n) {
       const capacity = Math.max(n, 2 * this.views.confident.length);
-      this.views = { confident: new Uint8Array(capacity), occlusion: new Float64Array(capacity), occluder: new Int32Array(capacity) };
+      this.views = { confident: new Uint8Array(capacity), unoccluded: new Uint8Array(capacity), occlusion: new Float64Array(capacity), occluder: new Int32Array(capacity) };
     }
-    const { confident, occlusion, occluder } = this.views;
+    const { confident, unoccluded, occlusion, occluder } = this.views;
     for (let a = 0; a < n; a += 1) {
       let covered = 0;
       occluder[a] = -1;
@@ -572,9 +584,18 @@ class ChunkTrackerImpl implements ChunkTracker {
         }
       }
       occlusion[a] = covered;
-      confident[a] = detections[a]!.score >= this.options.bankMinScore && covered < this.options.bankMaxOverlap ? 1 : 0;
+      unoccluded[a] = detections[a]!.score >= this.options.bankMinScore && covered < this.options.bankMaxOverlap ? 1 : 0;
+      // A horse cut off by the frame (entering or leaving) shows only part of itself: no clean view.
+      confident[a] = unoccluded[a] === 1 && !this.atFrameEdge(detections[a]!.box, frame) ? 1 : 0;
     }
     return this.views;
+  }
+
+  /** Whether `box` reaches the frame's edge (within frameEdgeMargin): the horse may be cut off there. */
+  private atFrameEdge(box: Box, frame: FramePerception): boolean {
+    const margin = this.options.frameEdgeMargin;
+    if (frame.width > 0 && (box.x <= margin * frame.width || box.x + box.w >= (1 - margin) * frame.width)) return true;
+    return frame.height > 0 && (box.y <= margin * frame.height || box.y + box.h >= (1 - margin) * frame.height);
   }
 
   /**

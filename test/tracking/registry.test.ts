@@ -5,7 +5,7 @@ import { matchIdentities } from '../../src/tracking/identity.ts';
 import { HorseGallery } from '../../src/tracking/gallery.ts';
 import { createFeatureBank } from '../../src/tracking/featureBank.ts';
 import { colorFor, type KnownHorse } from '../../src/tracking/types.ts';
-import { identities, noisyEmbedding, scene, seededRandom, type ScriptedHorse, type SceneFrame } from './helpers.ts';
+import { frame, identities, noisyEmbedding, scene, seededRandom, type ScriptedHorse, type SceneFrame } from './helpers.ts';
 
 const t0 = new Date('2026-01-01T10:00:00Z');
 
@@ -98,6 +98,27 @@ describe('registry decision across chunks', () => {
     ]);
     // The real A (second scripted horse, at y = 100) got horse_001.
     expect(result.horses[0]!.frames[0]!.box.y).toBeLessThan(200);
+  });
+
+  it('reactivates a known horse that walks in through the frame edge, though its cut-off first views look unlike it', () => {
+    const first = runChunk(scene([horseA], 20, { seed: 1 }), { known: [], nextTrackingId: 1, chunkStart: t0 });
+    // An hour later A walks in from the left edge: for 2 s only its front is in the frame, and
+    // that partial view embeds far from A (cos ≈ 0.5); then it is in full view.
+    const [, , , other] = identities(4);
+    const partial = new Float32Array(idA!.length);
+    for (let i = 0; i < partial.length; i += 1) partial[i] = 0.5 * idA![i]! + 0.87 * other![i]!;
+    const random = seededRandom(31);
+    const frames: SceneFrame[] = [];
+    for (let f = 0; f < 25; f += 1) {
+      const entering = f < 10;
+      const box = entering ? { x: 0, y: 300, w: 30 + 9 * f, h: 80 } : { x: 20 + 6 * (f - 10), y: 300, w: 120, h: 80 };
+      frames.push({ frame: frame(f, [{ box, embedding: noisyEmbedding(random, entering ? partial : idA!, 0.2) }]), truth: [0] });
+    }
+    const second = runChunk(frames, { known: first.horses.map(toKnown), nextTrackingId: first.nextTrackingId, chunkStart: new Date(t0.getTime() + 3_600_000) });
+    expect(summary(second)).toEqual([['horse_001', 1, colorFor(1), 'reactivated']]);
+    expect(second.nextTrackingId).toBe(2);
+    // Every box of the chunk, the cut-off ones included, went to horse_001.
+    expect(second.horses[0]!.detections).toBe(25);
   });
 
   it('matchIdentities is an assignment, not greedy', () => {
