@@ -81,10 +81,15 @@ export class SqlRegistryStore implements RegistryStore {
    * Cache writes run after the database commit without holding up the chunk (the database is
    * the truth; the cache only has to catch up). Loads wait for their stream's pending write.
    */
-  private writeCache(streamId: string, meta: CacheMeta, horses: readonly StoredHorse[], replaceIndex: boolean): void {
+  private writeCache(streamId: string, meta: CacheMeta | (() => Promise<CacheMeta>), horses: readonly StoredHorse[], replaceIndex: boolean): void {
     const previous = this.cacheWrites.get(streamId) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const ok = await this.cache.store(streamId, meta, horses, replaceIndex);
+      let ok = false;
+      try {
+        ok = await this.cache.store(streamId, typeof meta === 'function' ? await meta() : meta, horses, replaceIndex);
+      } catch (error) {
+        this.logger.warn({ stream_id: streamId, err: (error as Error).message }, 'cache write skipped');
+      }
       if (!ok) await this.cache.remove(streamId, []); // never leave a stale meta behind a failed write
     });
     this.cacheWrites.set(streamId, next);
@@ -197,7 +202,8 @@ export class SqlRegistryStore implements RegistryStore {
       try {
         const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending, instance));
         if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.registryVersion(chunk.streamId), horses: [] };
-        this.writeCache(chunk.streamId, saved.meta, saved.horses, false);
+        // The counts for the cache meta are read after the commit, off the chunk's path.
+        this.writeCache(chunk.streamId, async () => ({ ...saved.meta, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
         return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
       } catch (error) {
         if (!(error instanceof StaleWrite) || attempt >= this.maxSaveAttempts) {
@@ -220,7 +226,7 @@ export class SqlRegistryStore implements RegistryStore {
     chunk: ChunkRecord,
     updates: HorseChunkUpdate[],
     instance: string,
-  ): Promise<{ meta: CacheMeta; horses: StoredHorse[] } | null> {
+  ): Promise<{ meta: Omit<CacheMeta, 'liveCount' | 'nextTrackingId'>; horses: StoredHorse[] } | null> {
     const logged = await client.query(
       `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING chunk_id`,
@@ -253,21 +259,20 @@ export class SqlRegistryStore implements RegistryStore {
       }
       horses.push(...updated);
     }
-    const counts = await client.query<{ max_tracking_id: number | null; live_count: number }>(
-      `SELECT max(tracking_id) AS max_tracking_id, count(*) FILTER (WHERE merged_into IS NULL) AS live_count FROM horses WHERE stream_id = $1`,
-      [chunk.streamId],
-    );
     const row = stream.rows[0]!;
     return {
-      meta: {
-        instance,
-        registryVersion: Number(row.registry_version),
-        nextTrackingId: Number(counts.rows[0]?.max_tracking_id ?? 0) + 1,
-        liveCount: Number(counts.rows[0]?.live_count ?? 0),
-        herd: herdFrom(row),
-      },
+      meta: { instance, registryVersion: Number(row.registry_version), herd: herdFrom(row) },
       horses,
     };
+  }
+
+  /** The stream's live horse count and next tracking number, for the cache meta. */
+  private async streamCounts(streamId: string): Promise<Pick<CacheMeta, 'liveCount' | 'nextTrackingId'>> {
+    const { rows } = await this.db.query<{ max_tracking_id: number | null; live_count: number }>(
+      `SELECT max(tracking_id) AS max_tracking_id, count(*) FILTER (WHERE merged_into IS NULL) AS live_count FROM horses WHERE stream_id = $1`,
+      [streamId],
+    );
+    return { nextTrackingId: Number(rows[0]?.max_tracking_id ?? 0) + 1, liveCount: Number(rows[0]?.live_count ?? 0) };
   }
 
   private async insertHorses(client: SqlClient, streamId: string, created: HorseChunkUpdate[]): Promise<StoredHorse[]> {
