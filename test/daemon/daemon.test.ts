@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,64 +7,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
+import { startDaemonProcess as startDaemon, type DaemonProcess } from '../helpers/daemon-process.ts';
 import { createScratchDatabase, serviceAvailable, TEST_NATS_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 import { runTool, toolAvailable } from '../observability/tools.ts';
 
 const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis')) && (await serviceAvailable('nats'));
-
-interface DaemonProcess {
-  child: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function startDaemon(env: Record<string, string>): DaemonProcess {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'paddock.mjs'), 'run', '--migrate'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  let pending = '';
-  child.stderr!.on('data', (data: Buffer) => {
-    pending += data.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-    for (const waiter of waiters) waiter();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    logs,
-    exited,
-    waitForLog(predicate, timeoutMs = 40_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = logs.find(predicate);
-          if (found !== undefined) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`log line not seen in ${timeoutMs} ms; last lines: ${JSON.stringify(logs.slice(-5))}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
 
 describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis', () => {
   const tag = `t${process.pid}${Math.random().toString(36).slice(2, 7)}`;

@@ -1,0 +1,118 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticStream } from '../../src/synth/index.ts';
+import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
+import { createScratchDatabase, serviceAvailable, TEST_REDIS_URL } from '../helpers/services.ts';
+
+/** A private nats-server, so stopping it disturbs no other suite. Missing binary: skip, but not under CI. */
+const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+const natsServerInstalled = spawnSync(NATS_SERVER, ['--version']).status === 0;
+if (!natsServerInstalled && process.env.CI === 'true') throw new Error(`${NATS_SERVER} is missing; the reconnect test may not skip under CI=true`);
+const available = natsServerInstalled && (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, open: boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const isOpen = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (isOpen === open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`port ${port} did not become ${open ? 'open' : 'closed'}`);
+}
+
+describe.skipIf(!available)('paddock run when NATS goes away and comes back', () => {
+  let server: ChildProcess | null = null;
+  let daemon: DaemonProcess | null = null;
+  let cleanup: Array<() => Promise<void>> = [];
+
+  afterAll(async () => {
+    daemon?.child.kill('SIGKILL');
+    server?.kill('SIGKILL');
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+    cleanup = [];
+  });
+
+  it('reconnects, and every chunk is processed exactly once', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'paddock-reconnect-'));
+    const port = await freePort();
+    const startServer = async () => {
+      server = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dir, 'jetstream')], { stdio: 'ignore' });
+      await waitForPort(port, true);
+    };
+    await startServer();
+    const { chunks } = await writeSyntheticStream({ outDir: path.join(dir, 'video'), horses: 2, chunks: 2, secondsPerChunk: 3, fps: 10, seed: 3 });
+    const scratch = await createScratchDatabase();
+    cleanup.push(scratch.drop);
+    const db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
+    cleanup.push(() => db.end());
+    const rows = async () => (await db.query<{ chunk_id: string }>('SELECT chunk_id FROM stream_chunks ORDER BY sequence')).rows.map((r) => r.chunk_id);
+    const until = async (condition: () => Promise<boolean>) => {
+      const deadline = Date.now() + 40_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`not reached; chunk log ${JSON.stringify(await rows())}; daemon: ${JSON.stringify(daemon?.logs.slice(-5))}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+
+    const natsUrl = `nats://127.0.0.1:${port}`;
+    daemon = startDaemonProcess({
+      DATABASE_URL: scratch.url,
+      REDIS_URL: TEST_REDIS_URL,
+      NATS_URL: natsUrl,
+      PADDOCK_HTTP_PORT: '0',
+      PADDOCK_NATS_ACK_WAIT_S: '5',
+      PADDOCK_DATA_DIR: dir,
+    });
+    await daemon.waitForLog((line) => line.msg === 'paddock ready');
+    const publish = async (sequence: number) => {
+      const nc = await connect({ servers: natsUrl });
+      try {
+        const payload = { stream_id: 'yard', chunk_id: `yard-${sequence}`, sequence, uri: chunks[sequence - 1]!, start_time: new Date().toISOString(), duration_s: 3 };
+        await jetstream(nc).publish(`horses.chunks.yard`, JSON.stringify(payload));
+      } finally {
+        await nc.close();
+      }
+    };
+
+    await publish(1);
+    await until(async () => (await rows()).length === 1);
+
+    server!.kill('SIGTERM');
+    await waitForPort(port, false);
+    await daemon.waitForLog((line) => String(line.msg).includes('disconnected'), 20_000);
+    await startServer();
+    await daemon.waitForLog((line) => line.msg === 'reconnected to NATS', 30_000);
+
+    await publish(2);
+    await until(async () => (await rows()).length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 6000)); // past an ack wait: nothing comes twice
+    expect(await rows()).toEqual(['yard-1', 'yard-2']);
+    expect(daemon.child.exitCode).toBeNull();
+
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+});
