@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { startDaemonProcess as startDaemon, type DaemonProcess } from '../helpers/daemon-process.ts';
 import { createScratchDatabase, serviceAvailable, TEST_NATS_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 import { runTool, toolAvailable } from '../observability/tools.ts';
@@ -99,6 +100,17 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
+
+  it('refuses to start on a database with pending migrations unless told to migrate', async () => {
+    const fresh = await createScratchDatabase();
+    try {
+      const result = await runCli(['run'], { ...env, DATABASE_URL: fresh.url, PADDOCK_LOG_LEVEL: 'silent' });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toMatch(/^paddock: \d+ database migration\(s\) pending .*--migrate$/);
+    } finally {
+      await fresh.drop();
+    }
+  });
 
   it('processes two streams published out of order exactly once, in sequence order, keeping IDs', async () => {
     const daemon = await launch();
