@@ -4,6 +4,7 @@
  * Deterministic: fixed seeds, one onnxruntime thread, values rounded.
  */
 import * as ort from 'onnxruntime-node';
+import { quietOrtLogging } from '../src/inference/ort-env.ts';
 import type { Box } from '../src/tracking/types.ts';
 import { SceneRenderer } from '../src/synth/render.ts';
 import { createScene } from '../src/synth/scene.ts';
@@ -66,6 +67,7 @@ function calibrationBatch(): { data: Float32Array; count: number } {
 
 /** The centring vector: mean calibration features, rounded to 1e-5 so builds are byte-identical. */
 export async function computeReidCentre(): Promise<Float32Array> {
+  quietOrtLogging();
   const session = await ort.InferenceSession.create(buildReidFeatureModel(), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const batch = calibrationBatch();

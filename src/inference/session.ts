@@ -17,6 +17,7 @@
  * the provider in use; `paddock_inference_seconds{provider}` shows it too.
  */
 import { stat } from 'node:fs/promises';
+import { quietOrtLogging } from './ort-env.ts';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
@@ -60,9 +61,7 @@ export async function openModelSession(config: ModelConfig, options: SessionOpti
   if (options.executionProviders.length === 0) {
     throw new PaddockError('PROVIDER_UNAVAILABLE', 'no execution provider given');
   }
-  // onnxruntime's own logger would print a red "cannot open libonnxruntime_providers_shared.so"
-  // for every expected fallback; every ORT failure also comes back as an exception, which we log.
-  if (ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
+  quietOrtLogging();
   const failures: string[] = [];
   let modelError: unknown;
   for (const provider of options.executionProviders) {
