@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { PaddockError } from '../errors/index.ts';
@@ -33,13 +34,22 @@ function databaseError(message: string, cause: unknown): PaddockError {
 
 const MIGRATION_LOCK_KEY = 7_241_990_101;
 
+/**
+ * Statements with parameters run as named prepared statements, so each connection parses and
+ * plans the registry's few statements once instead of on every chunk.
+ */
+function preparedQuery(sql: string, params: unknown[] | undefined): pg.QueryConfig | string {
+  if (params === undefined || params.length === 0) return sql;
+  return { name: `paddock_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text: sql, values: params };
+}
+
 export function createPostgresDatabase(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection must not crash the daemon; the next query reconnects.
   pool.on('error', () => {});
 
   const query = async <Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> => {
-    const result = await pool.query(sql, params as unknown[]);
+    const result = await pool.query(preparedQuery(sql, params));
     return { rows: result.rows as Row[] };
   };
 
@@ -54,7 +64,7 @@ export function createPostgresDatabase(url: string, poolSize = 10): Database {
       try {
         await client.query('BEGIN');
         const result = await work({
-          query: async <Row>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as Row[] }),
+          query: async <Row>(sql: string, params?: unknown[]) => ({ rows: (await client.query(preparedQuery(sql, params))).rows as Row[] }),
         });
         await client.query('COMMIT');
         return result;
