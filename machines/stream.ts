@@ -118,6 +118,17 @@ function insertBySequence(buffer: ChunkDelivery[], delivery: ChunkDelivery): Chu
 type NamedActionEnqueuer = (action: { type: string; params?: Record<string, unknown> }) => void;
 const named = (enqueue: unknown): NamedActionEnqueuer => enqueue as NamedActionEnqueuer;
 
+/** The per-chunk context fields when no chunk is being worked on. */
+const NO_CURRENT_CHUNK = {
+  current: null,
+  currentIsLate: false,
+  outcome: null,
+  persisted: null,
+  attempts: 0,
+  failedStage: null,
+  lastError: null,
+} as const;
+
 /** The error's message, after its stable code when it has one (`VIDEO_MISSING: …`). */
 function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -208,16 +219,7 @@ export const streamMachine = setup({
         }
         named(enqueue)({ type: 'reportSettled', params: { delivery } });
         const expected = context.expectedSequence ?? delivery.event.sequence;
-        enqueue.assign({
-          current: null,
-          currentIsLate: false,
-          outcome: null,
-          persisted: null,
-          attempts: 0,
-          failedStage: null,
-          lastError: null,
-          expectedSequence: Math.max(expected, delivery.event.sequence + 1),
-        });
+        enqueue.assign({ ...NO_CURRENT_CHUNK, expectedSequence: Math.max(expected, delivery.event.sequence + 1) });
       },
     ),
     /** Gives every held delivery back (on STOP). */
@@ -252,12 +254,8 @@ export const streamMachine = setup({
         nakked: held.length,
       });
       enqueue.assign({
-        current: null,
+        ...NO_CURRENT_CHUNK,
         buffer: [],
-        outcome: null,
-        attempts: 0,
-        failedStage: null,
-        lastError: null,
         registryLoaded: context.failedStage === 'load' ? false : context.registryLoaded,
       });
     }),
@@ -308,13 +306,7 @@ export const streamMachine = setup({
     reloadReason: 'start',
     expectedSequence: null,
     buffer: [],
-    current: null,
-    currentIsLate: false,
-    outcome: null,
-    persisted: null,
-    attempts: 0,
-    failedStage: null,
-    lastError: null,
+    ...NO_CURRENT_CHUNK,
     stopRequested: false,
   }),
   output: ({ context }) => ({ streamId: context.streamId }),
