@@ -64,7 +64,7 @@ const environmentSchema = z.object({
   PADDOCK_CACHE_TTL_S: intFrom(1, 7 * 24 * 3600).default(300),
   PADDOCK_CACHE_INDEX_SIZE: intFrom(1, 10_000).default(50),
   PADDOCK_FEATURE_EXEMPLARS: intFrom(1, 64).default(8),
-  PADDOCK_REID_THRESHOLD: numberFrom(0, 1).default(0.75),
+  PADDOCK_REID_THRESHOLD: numberFrom(0, 1).optional(),
   PADDOCK_FFMPEG_TIMEOUT_S: numberFrom(1, 3600).default(120),
   PADDOCK_ALLOWED_PATHS: commaList.optional(),
   PADDOCK_ALLOWED_HOSTS: commaList.optional(),
@@ -117,7 +117,8 @@ export interface PaddockConfig {
   logLevel: Environment['PADDOCK_LOG_LEVEL'];
   cache: { ttlSeconds: number; indexSize: number };
   featureExemplars: number;
-  reidThreshold: number;
+  /** Explicit PADDOCK_REID_THRESHOLD; unset: the reid model config's reidSimilarity, else the tracker default (0.75). */
+  reidThreshold: number | undefined;
   maxInflight: number;
   idleTimeoutMs: number;
   shutdownDeadlineMs: number;

@@ -26,7 +26,7 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
       const { outcome, result, registry } = persisted;
       const { event } = outcome;
       metrics.observeChunk(result.timings_ms, outcome.registryMatchMs);
-      for (const horse of result.horses) metrics.countReidDecision(event.streamId, horse.status);
+      for (const horse of result.horses) if (horse.status !== 'provisional') metrics.countReidDecision(event.streamId, horse.status);
       metrics.recordLag(event.streamId, new Date(event.startTime.getTime() + event.durationS * 1000));
       metrics.setRegistrySize(event.streamId, { known: registry.horses.length, active: result.horses.length });
       logger.info(
@@ -48,7 +48,8 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
         streamId: event.streamId,
         chunkId: event.chunkId,
         sequence: event.sequence,
-        horses: result.horses.map((horse) => ({ id: horse.id, trackingId: horse.tracking_id, status: horse.status })),
+        horses: result.horses.flatMap((horse) => (horse.id === null || horse.tracking_id === null || horse.status === 'provisional' ? [] : [{ id: horse.id, trackingId: horse.tracking_id, status: horse.status }])),
+        provisional: result.horses.flatMap((horse) => (horse.status === 'provisional' && horse.track_id !== undefined ? [{ trackId: horse.track_id, detections: horse.detections }] : [])),
         timingsMs: result.timings_ms,
         overheadRatio: result.overhead_ratio,
         processedAt: new Date(),
@@ -59,6 +60,7 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
         if (horse.status === 'new') events.horseCreated(event.streamId, event.chunkId, identity);
         else if (horse.status === 'reactivated') events.horseReactivated(event.streamId, event.chunkId, identity);
       });
+      for (const entry of result.identified) events.horseIdentified(event.streamId, event.chunkId, entry.track_id, entry.id, entry.status);
     },
 
     stream(emitted: StreamEmitted): void {

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'NATS_UNAVAILABLE'
   | 'NATS'
   | 'TRACKING_INVALID'
+  | 'TRACKING_STATE_INVALID'
   | 'MOT_INVALID'
   | 'FILE_UNREADABLE'
   | 'HTTP_LISTEN'

@@ -10,6 +10,7 @@ import type { Logger } from '../log/index.ts';
 import type { Box } from '../tracking/types.ts';
 import type { OutputTensors } from './decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
+import { COAT_DIMENSION, coatDescriptor } from '../appearance/coat.ts';
 import { assertRgbImage, cropRegion, TensorWriter, type RgbImage } from './preprocess.ts';
 import { SerialQueue } from './serial.ts';
 import { openModelSession, type InferenceHook, type ModelSession } from './session.ts';
@@ -57,12 +58,12 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     throw new PaddockError('MODEL_INVALID', `reid model ${options.modelPath} has ${session.outputNames.length} outputs; one embedding output is expected`);
   }
   const writer = new TensorWriter(config.input);
-  const dimension = session.itemOutputSizes[session.outputNames[0] as string] ?? 0;
-  if (dimension < 1) {
+  const deepDimension = session.itemOutputSizes[session.outputNames[0] as string] ?? 0;
+  if (deepDimension < 1) {
     await session.release();
     throw new PaddockError('MODEL_INVALID', `reid model ${options.modelPath} returns an empty embedding`);
   }
-  return new OnnxEmbedder(session, config, writer, dimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH);
+  return new OnnxEmbedder(session, config, writer, deepDimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH);
 }
 
 function embeddingSize(outputs: OutputTensors, name: string, batch: number): number {
@@ -78,15 +79,20 @@ class OnnxEmbedder implements Embedder {
   private readonly batchSize: number;
   private readonly outputName: string;
   private readonly queue = new SerialQueue();
+  /** Length of the vectors returned: the model's embedding, plus the coat descriptor when fused. */
+  readonly dimension: number;
+  private readonly coatWeight: number;
 
   constructor(
     private readonly session: ModelSession,
     readonly config: ModelConfig,
     private readonly writer: TensorWriter,
-    readonly dimension: number,
+    private readonly deepDimension: number,
     private readonly margin: number,
     maxBatch: number,
   ) {
+    this.coatWeight = config.appearance.coatWeight;
+    this.dimension = this.coatWeight > 0 ? deepDimension + COAT_DIMENSION : deepDimension;
     this.provider = session.provider;
     this.dynamicBatch = session.dynamicBatch;
     this.batchSize = session.dynamicBatch ? Math.max(1, maxBatch) : 1;
@@ -111,12 +117,13 @@ class OnnxEmbedder implements Embedder {
         });
         const outputs = await this.session.run(this.input, group.length);
         const size = embeddingSize(outputs, this.outputName, group.length);
-        if (size !== this.dimension) {
-          throw new PaddockError('INFERENCE', `reid output has ${size} values per crop, expected ${this.dimension}`);
+        if (size !== this.deepDimension) {
+          throw new PaddockError('INFERENCE', `reid output has ${size} values per crop, expected ${this.deepDimension}`);
         }
         const data = (outputs[this.outputName] as { data: Float32Array }).data;
         for (let index = 0; index < group.length; index += 1) {
-          vectors.push(l2Normalised(data.subarray(index * size, (index + 1) * size)));
+          const deep = l2Normalised(data.subarray(index * size, (index + 1) * size));
+          vectors.push(this.coatWeight > 0 ? fuseAppearance(deep, coatDescriptor(frame, group[index]!), this.coatWeight) : deep);
         }
       }
       return vectors;
@@ -126,6 +133,20 @@ class OnnxEmbedder implements Embedder {
   release(): Promise<void> {
     return this.queue.run(() => this.session.release());
   }
+}
+
+/**
+ * One unit vector whose cosine with another fused vector is (1 − w)·cos(deep) + w·cos(coat):
+ * the two unit parts scaled by √(1 − w) and √w. A crop with no coat-like pixel (all-zero coat
+ * part) is compared by its deep part alone.
+ */
+export function fuseAppearance(deep: Float32Array, coat: Float32Array, coatWeight: number): Float32Array {
+  const fused = new Float32Array(deep.length + coat.length);
+  const a = Math.sqrt(1 - coatWeight);
+  const b = Math.sqrt(coatWeight);
+  for (let i = 0; i < deep.length; i += 1) fused[i] = a * deep[i]!;
+  for (let i = 0; i < coat.length; i += 1) fused[deep.length + i] = b * coat[i]!;
+  return l2Normalised(fused);
 }
 
 /** A new vector of unit length (all zeros stays zeros). */

@@ -41,6 +41,41 @@ const outputSchema = z.strictObject({
   strides: z.array(z.number().int().positive()).min(1).optional(),
 });
 
+const unit = z.number().min(0).max(1);
+const similarity = z.number().min(-1).max(1);
+const distance = z.number().min(0).max(2);
+
+/**
+ * Tracker settings that depend on the model (score scales differ between detectors, similarity
+ * scales between embedders): `paddock calibrate` derives them from a labelled clip. Any left out
+ * keep the tracker's defaults (src/tracking/options.ts).
+ */
+const trackingSchema = z.strictObject({
+  highScore: unit.optional(),
+  lowScore: unit.optional(),
+  newTrackScore: unit.optional(),
+  bankMinScore: unit.optional(),
+  occludedReportMinScore: unit.optional(),
+  occludedReportMinAreaRatio: unit.optional(),
+  completeOccluded: z.boolean().optional(),
+  continuousTracks: z.boolean().optional(),
+  newHorseMinTrackS: z.number().min(0).optional(),
+  newHorseMaxWaitS: z.number().min(0).optional(),
+  maxAppearanceDistance: distance.optional(),
+  maxOverlapAppearanceDistance: distance.optional(),
+  trustedAppearanceSimilarity: similarity.optional(),
+  refindSimilarity: similarity.optional(),
+  reidSimilarity: similarity.optional(),
+});
+
+export type ModelTrackingSettings = z.infer<typeof trackingSchema>;
+
+/** How a reid model's embedding is fused with the coat descriptor (src/appearance). */
+const appearanceSchema = z.strictObject({
+  /** Share of the coat descriptor in the fused cosine (0: the deep embedding alone). */
+  coatWeight: unit.default(0),
+});
+
 const modelConfigSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -53,6 +88,8 @@ const modelConfigSchema = z
     horseClassIds: z.array(z.number().int().min(0)).min(1).optional(),
     scoreThreshold: z.number().gt(0).max(1).default(0.3),
     nmsIouThreshold: z.number().gt(0).max(1).default(0.45),
+    tracking: trackingSchema.default({}),
+    appearance: appearanceSchema.default({ coatWeight: 0 }),
   })
   .superRefine((config, context) => {
     const embedding = config.output.layout === 'embedding';
@@ -93,6 +130,8 @@ export interface ModelConfig {
   horseClassIds: number[];
   scoreThreshold: number;
   nmsIouThreshold: number;
+  tracking: ModelTrackingSettings;
+  appearance: { coatWeight: number };
 }
 
 export const DEFAULT_STRIDES = [8, 16, 32] as const;
@@ -131,6 +170,8 @@ export function parseModelConfig(raw: unknown, source = 'model config'): ModelCo
     horseClassIds: [...new Set(horseClassIds ?? [])],
     scoreThreshold: config.scoreThreshold,
     nmsIouThreshold: config.nmsIouThreshold,
+    tracking: config.tracking,
+    appearance: config.appearance,
   };
 }
 

@@ -42,7 +42,8 @@ export function horseUpdatesOf(outcome: ChunkOutcome, registry: RegistrySnapshot
  * entries. When the save had to merge with another writer's changes, untouched horses may be
  * stale too, so the snapshot is marked (version −1) and the next chunk reloads it.
  */
-export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkResult, nextTrackingId: number): RegistrySnapshot {
+export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkResult, outcome: Pick<ChunkOutcome, 'tracking'>): RegistrySnapshot {
+  const nextTrackingId = outcome.tracking.nextTrackingId;
   const byId = new Map<string, StoredHorse>(registry.horses.map((horse) => [horse.id, horse]));
   for (const horse of saved.horses) byId.set(horse.id, horse);
   const horses = [...byId.values()].sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime() || a.trackingId - b.trackingId);
@@ -52,6 +53,7 @@ export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkRe
     horses,
     nextTrackingId: Math.max(registry.nextTrackingId, nextTrackingId, ...horses.map((horse) => horse.trackingId + 1)),
     registryVersion: clean ? saved.registryVersion : -1,
+    trackerState: saved.renumbered.size > 0 ? null : outcome.tracking.state,
   };
 }
 
@@ -70,7 +72,7 @@ export function chunkResultJson(event: ChunkEvent, outcome: ChunkOutcome, saved:
   return {
     stream_id: event.streamId,
     chunk_id: event.chunkId,
-    horses: outcome.tracking.horses.map((horse) => {
+    horses: outcome.tracking.horses.map((horse): ChunkResultJson['horses'][number] => {
       const id = renamed.get(horse.id) ?? horse.id;
       const stored = savedById.get(id);
       return {
@@ -81,7 +83,18 @@ export function chunkResultJson(event: ChunkEvent, outcome: ChunkOutcome, saved:
         confidence: round(horse.meanConfidence, 4),
         thumbnail_bytes: stored?.thumbnailBytes ?? outcome.thumbnails.get(horse.id)?.jpeg.byteLength ?? 0,
       };
-    }),
+    }).concat(
+      outcome.tracking.provisional.map((track) => ({
+        id: null,
+        tracking_id: null,
+        status: 'provisional' as const,
+        track_id: track.trackKey,
+        detections: track.detections,
+        confidence: round(track.meanConfidence, 4),
+        thumbnail_bytes: 0,
+      })),
+    ),
+    identified: outcome.tracking.identified.map((entry) => ({ track_id: entry.trackKey, id: renamed.get(entry.horseId) ?? entry.horseId, status: entry.status })),
     timings_ms: timings,
     overhead_ratio: round(overheadRatio(outcome.timings, outcome.registryMatchMs), 5),
   };
@@ -99,6 +112,7 @@ export async function persistChunk(store: RegistryStore, registry: RegistrySnaps
       startTime: event.startTime,
       durationS: event.durationS,
       timings: Object.fromEntries(Object.entries(outcome.timings).map(([stage, ms]) => [stage, round(ms)])),
+      trackerState: outcome.tracking.state,
     },
     horseUpdatesOf(outcome, registry),
   );
@@ -109,7 +123,7 @@ export async function persistChunk(store: RegistryStore, registry: RegistrySnaps
   }
   return {
     outcome,
-    registry: registryAfterSave(registry, saved, outcome.tracking.nextTrackingId),
+    registry: registryAfterSave(registry, saved, outcome),
     result: chunkResultJson(event, outcome, saved),
     duplicate: false,
   };

@@ -6,6 +6,7 @@ import type { Logger } from '../log/index.ts';
 import { openRegistry, type MigrationPolicy } from '../registry/index.ts';
 import type { RegistryHooks, SqlRegistryStore } from '../registry/sql-store.ts';
 import { DEFAULT_FEATURE_BANK_OPTIONS } from '../tracking/featureBank.ts';
+import type { TrackerOptions } from '../tracking/options.ts';
 import { decodeOptionsFromConfig } from '../video/index.ts';
 import { createStreamEffects } from './stream-effects.ts';
 import type { PersistedChunk } from './types.ts';
@@ -71,7 +72,7 @@ export async function openPipeline(options: {
     detector: models.detector,
     embedder: models.embedder,
     decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
-    trackerOptions: { reidSimilarity: config.reidThreshold, featureBank: { ...DEFAULT_FEATURE_BANK_OPTIONS, size: config.featureExemplars } },
+    trackerOptions: trackerOptionsFor(config, models),
     logger,
     ...(options.onPersisted === undefined ? {} : { onPersisted: options.onPersisted }),
   });
@@ -84,4 +85,21 @@ export async function openPipeline(options: {
       await models.release();
     },
   };
+}
+
+/**
+ * Tracker settings: the tracker's defaults, then the detector's and the reid model's calibrated
+ * settings (their configs' `tracking`), then what the environment sets explicitly.
+ */
+export function trackerOptionsFor(config: PaddockConfig, models: Pick<InferenceModels, 'detector' | 'embedder'>): Partial<TrackerOptions> {
+  return {
+    ...definedOnly(models.detector.config.tracking),
+    ...definedOnly(models.embedder.config.tracking),
+    ...(config.reidThreshold === undefined ? {} : { reidSimilarity: config.reidThreshold }),
+    featureBank: { ...DEFAULT_FEATURE_BANK_OPTIONS, size: config.featureExemplars },
+  };
+}
+
+function definedOnly<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -33,14 +33,19 @@ export interface ChunkOutcome {
 export interface ChunkResultJson {
   stream_id: string;
   chunk_id: string;
+  /** Decided horses first (in the tracker's order), then provisional tracks (id and tracking_id null, track_id set). */
   horses: Array<{
-    id: string;
-    tracking_id: number;
-    status: 'new' | 'reactivated' | 'continued';
+    id: string | null;
+    tracking_id: number | null;
+    status: 'new' | 'reactivated' | 'continued' | 'provisional';
+    /** The tracker's track number of a provisional entry (joined to its horse by a later chunk's `identified`). */
+    track_id?: number;
     detections: number;
     confidence: number;
     thumbnail_bytes: number;
   }>;
+  /** Provisional tracks of earlier chunks decided in this chunk. */
+  identified: Array<{ track_id: number; id: string; status: 'new' | 'reactivated' | 'continued' }>;
   timings_ms: ChunkTimings;
   overhead_ratio: number;
 }

@@ -11,6 +11,8 @@ export interface CacheMeta {
   /** Number of live horses in the database; a hit needs every one of them in the cache. */
   liveCount: number;
   herd: HerdSettings | null;
+  /** The stream's tracker state, encoded (encodeTrackerState) as base64; null when there is none. */
+  trackerState: string | null;
 }
 
 const boxSchema = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
@@ -44,6 +46,7 @@ const metaSchema = z.object({
   nextTrackingId: z.number().int().positive(),
   liveCount: z.number().int().nonnegative(),
   herd: z.object({ expectedCount: z.number().int().positive(), officialIds: z.array(z.string()) }).nullable(),
+  trackerState: z.string().nullable().default(null),
 });
 
 export class CorruptCacheEntry extends Error {

@@ -1,5 +1,6 @@
 import { NotFoundError, PaddockError, UsageError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../tracking/state.ts';
 import { colorFor, horseIdFor } from '../tracking/types.ts';
 import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
@@ -48,6 +49,7 @@ class StaleWrite extends Error {
 
 interface StreamRow {
   registry_version: number | null;
+  tracker_state: Uint8Array | null;
   herd_expected_count: number | null;
   herd_official_ids: string[] | null;
   max_tracking_id: number | null;
@@ -130,6 +132,7 @@ export class SqlRegistryStore implements RegistryStore {
         nextTrackingId: cached.meta.nextTrackingId,
         registryVersion: cached.meta.registryVersion,
         herd: cached.meta.herd,
+        trackerState: this.trackerStateFrom(streamId, cached.meta.trackerState === null ? null : Buffer.from(cached.meta.trackerState, 'base64')),
         source: this.cache.kind,
       };
       this.hooks.onLoad?.(snapshot.source, (performance.now() - started) / 1000);
@@ -153,7 +156,19 @@ export class SqlRegistryStore implements RegistryStore {
       nextTrackingId: snapshot.nextTrackingId,
       liveCount: snapshot.horses.length,
       herd: snapshot.herd,
+      trackerState: snapshot.trackerState === null ? null : encodeTrackerState(snapshot.trackerState).toString('base64'),
     };
+  }
+
+  /** A stored tracker state, or null (logged) when it cannot be read: the tracker then starts from the registry alone. */
+  private trackerStateFrom(streamId: string, bytes: Uint8Array | null): TrackerState | null {
+    if (bytes === null) return null;
+    try {
+      return decodeTrackerState(bytes);
+    } catch (error) {
+      this.logger.warn({ stream_id: streamId, err: (error as Error).message }, 'stored tracker state unreadable; tracking resumes from the registry alone');
+      return null;
+    }
   }
 
   private async loadFromDatabase(client: SqlClient, streamId: string): Promise<RegistrySnapshot> {
@@ -170,13 +185,14 @@ export class SqlRegistryStore implements RegistryStore {
       nextTrackingId: Number(stream.max_tracking_id ?? 0) + 1,
       registryVersion: Number(stream.registry_version ?? 0),
       herd: herdFrom(stream),
+      trackerState: this.trackerStateFrom(streamId, stream.tracker_state),
       source: this.db.kind === 'postgres' ? 'postgres' : 'embedded',
     };
   }
 
   private async streamState(client: SqlClient, streamId: string): Promise<StreamRow> {
     const { rows } = await client.query<StreamRow>(
-      `SELECT s.registry_version, s.herd_expected_count, s.herd_official_ids,
+      `SELECT s.registry_version, s.herd_expected_count, s.herd_official_ids, s.tracker_state,
               (SELECT max(tracking_id) FROM horses WHERE stream_id = $1) AS max_tracking_id,
               (SELECT count(*) FROM horses WHERE stream_id = $1 AND merged_into IS NULL) AS live_count
          FROM (SELECT 1) AS one LEFT JOIN streams s ON s.stream_id = $1`,
@@ -200,10 +216,13 @@ export class SqlRegistryStore implements RegistryStore {
     let conflicts = 0;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending, instance));
+        // A renumbered horse makes the state's horse IDs wrong: drop it rather than resume from it.
+        const trackerState = renumbered.size > 0 ? null : (chunk.trackerState ?? null);
+        const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending, instance, trackerState));
         if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.registryVersion(chunk.streamId), horses: [] };
         // The counts for the cache meta are read after the commit, off the chunk's path.
-        this.writeCache(chunk.streamId, async () => ({ ...saved.meta, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
+        const encodedState = trackerState === null ? null : encodeTrackerState(trackerState).toString('base64');
+        this.writeCache(chunk.streamId, async () => ({ ...saved.meta, trackerState: encodedState, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
         return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
       } catch (error) {
         if (!(error instanceof StaleWrite) || attempt >= this.maxSaveAttempts) {
@@ -226,7 +245,8 @@ export class SqlRegistryStore implements RegistryStore {
     chunk: ChunkRecord,
     updates: HorseChunkUpdate[],
     instance: string,
-  ): Promise<{ meta: Omit<CacheMeta, 'liveCount' | 'nextTrackingId'>; horses: StoredHorse[] } | null> {
+    trackerState: TrackerState | null,
+  ): Promise<{ meta: Omit<CacheMeta, 'liveCount' | 'nextTrackingId' | 'trackerState'>; horses: StoredHorse[] } | null> {
     const logged = await client.query(
       `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING chunk_id`,
@@ -235,10 +255,10 @@ export class SqlRegistryStore implements RegistryStore {
     if (logged.rows.length === 0) return null;
     // Locking the stream row first serialises writers of one stream for the rest of the transaction.
     const stream = await client.query<{ registry_version: number; herd_expected_count: number | null; herd_official_ids: string[] | null }>(
-      `INSERT INTO streams (stream_id, registry_version) VALUES ($1, 1)
-       ON CONFLICT (stream_id) DO UPDATE SET registry_version = streams.registry_version + 1, updated_at = now()
+      `INSERT INTO streams (stream_id, registry_version, tracker_state) VALUES ($1, 1, $2)
+       ON CONFLICT (stream_id) DO UPDATE SET registry_version = streams.registry_version + 1, tracker_state = EXCLUDED.tracker_state, updated_at = now()
        RETURNING registry_version, herd_expected_count, herd_official_ids`,
-      [chunk.streamId],
+      [chunk.streamId, trackerState === null ? null : encodeTrackerState(trackerState)],
     );
     const created = updates.filter((update) => update.isNew);
     const changed = updates.filter((update) => !update.isNew);

@@ -1,3 +1,4 @@
+import type { TrackerState } from '../tracking/state.ts';
 import type { Box, FeatureBank, KnownHorse } from '../tracking/types.ts';
 
 /** Where a registry load was served from (the `source` label of paddock_registry_load_seconds). */
@@ -24,6 +25,8 @@ export interface RegistrySnapshot {
   nextTrackingId: number;
   registryVersion: number;
   herd: HerdSettings | null;
+  /** The tracker's live state after the stream's last chunk; null when there is none (or it could not be read). */
+  trackerState: TrackerState | null;
   source: RegistrySource;
 }
 
@@ -60,6 +63,8 @@ export interface ChunkRecord {
   startTime: Date | null;
   durationS: number | null;
   timings: Record<string, number>;
+  /** The tracker's state after this chunk, saved in the same transaction (unset: none). */
+  trackerState?: TrackerState | null;
 }
 
 export interface SaveChunkResult {

@@ -14,6 +14,8 @@ export interface ChunkProcessedInput {
   chunkId: string;
   sequence: number;
   horses: ReadonlyArray<{ id: string; trackingId: number; status: HorseStatus }>;
+  /** Confirmed tracks not decided yet (new or known): reported by track number. */
+  provisional?: ReadonlyArray<{ trackId: number; detections: number }>;
   timingsMs: Readonly<Record<string, number>>;
   overheadRatio: number;
   processedAt: Date;
@@ -33,6 +35,7 @@ export type PaddockEvent =
       chunk_id: string;
       sequence: number;
       horses: Array<{ id: string; tracking_id: number; status: HorseStatus }>;
+      provisional: Array<{ track_id: number; detections: number }>;
       timings_ms: Record<string, number>;
       overhead_ratio: number;
       processed_at: string;
@@ -43,6 +46,7 @@ export type PaddockEvent =
       chunk_id: string;
       horse: { id: string; tracking_id: number; color: string | null; name: string | null };
     }
+  | { type: 'horse.identified'; stream_id: string; chunk_id: string; track_id: number; horse_id: string; status: HorseStatus }
   | { type: 'horse.merged'; stream_id: string; keep: string; drop: string };
 
 export interface EventPublisher {
@@ -50,6 +54,8 @@ export interface EventPublisher {
   horseCreated(streamId: string, chunkId: string, horse: HorseIdentity): void;
   horseReactivated(streamId: string, chunkId: string, horse: HorseIdentity): void;
   horseMerged(streamId: string, keep: string, drop: string): void;
+  /** A provisional track of an earlier chunk turned out to be this horse. */
+  horseIdentified(streamId: string, chunkId: string, trackId: number, horseId: string, status: HorseStatus): void;
   /** Publishes an already-built event. */
   publish(event: PaddockEvent): void;
 }
@@ -72,6 +78,7 @@ export function chunkProcessedEvent(input: ChunkProcessedInput): PaddockEvent {
     chunk_id: input.chunkId,
     sequence: input.sequence,
     horses: input.horses.map((horse) => ({ id: horse.id, tracking_id: horse.trackingId, status: horse.status })),
+    provisional: (input.provisional ?? []).map((track) => ({ track_id: track.trackId, detections: track.detections })),
     timings_ms: { ...input.timingsMs },
     overhead_ratio: input.overheadRatio,
     processed_at: input.processedAt.toISOString(),
@@ -99,5 +106,7 @@ export function createEventPublisher(nc: NatsConnection, options: EventPublisher
     horseCreated: (streamId, chunkId, horse) => publish({ type: 'horse.created', stream_id: streamId, chunk_id: chunkId, horse: horseJson(horse) }),
     horseReactivated: (streamId, chunkId, horse) => publish({ type: 'horse.reactivated', stream_id: streamId, chunk_id: chunkId, horse: horseJson(horse) }),
     horseMerged: (streamId, keep, drop) => publish({ type: 'horse.merged', stream_id: streamId, keep, drop }),
+    horseIdentified: (streamId, chunkId, trackId, horseId, status) =>
+      publish({ type: 'horse.identified', stream_id: streamId, chunk_id: chunkId, track_id: trackId, horse_id: horseId, status }),
   };
 }

@@ -27,11 +27,14 @@ export interface IdentityQuery {
   liveBanks: readonly FeatureBank[];
   /** Minimum similarity for a match; −Infinity to assign to the best candidate regardless (herd mode). */
   threshold: number;
+  /** False where query q may not be this candidate (e.g. the track was seen beside that horse). */
+  allowed?: (query: number, source: 'known' | 'live', index: number) => boolean;
 }
 
 /** Returns, per query, the horse it claims (or null). Deterministic; ties go to the lower index. */
 export function matchIdentities(input: IdentityQuery, scratch: Float64Array | null = null): IdentityMatch[] {
   const { queries, gallery, galleryEligible, liveBanks, threshold } = input;
+  const allowed = input.allowed ?? (() => true);
   const k = queries.length;
   if (k === 0) return [];
   const galleryCount = gallery?.count ?? 0;
@@ -57,12 +60,12 @@ export function matchIdentities(input: IdentityQuery, scratch: Float64Array | nu
       gallery.similarities(query, threshold, similarities, galleryEligible ?? undefined);
       for (let h = 0; h < galleryCount; h += 1) {
         const similarity = similarities[h]!;
-        if (similarity !== Number.NEGATIVE_INFINITY && similarity >= threshold) addEntry(q, h, 'known', h, similarity);
+        if (similarity !== Number.NEGATIVE_INFINITY && similarity >= threshold && allowed(q, 'known', h)) addEntry(q, h, 'known', h, similarity);
       }
     }
     for (let i = 0; i < liveBanks.length; i += 1) {
       const similarity = bankSimilarity(liveBanks[i]!, query);
-      if (similarity !== Number.NEGATIVE_INFINITY && similarity >= threshold) addEntry(q, -(i + 1), 'live', i, similarity);
+      if (similarity !== Number.NEGATIVE_INFINITY && similarity >= threshold && allowed(q, 'live', i)) addEntry(q, -(i + 1), 'live', i, similarity);
     }
   }
 

@@ -8,6 +8,7 @@
  * filter (not an approximation) with a fraction of the arithmetic and no matrix allocation.
  * Noise scales with the box size as in BoT-SORT (x and w with the width, y and h with the height).
  */
+import type { KalmanState } from './state.ts';
 import type { Box } from './types.ts';
 
 export interface KalmanNoise {
@@ -82,6 +83,23 @@ export class BoxKalman {
       this.vv[axis] = this.vv[axis]! - gainV * pv;
     }
     this.clampSize();
+  }
+
+  /** The filter's state, for carrying a track from one chunk to the next. */
+  snapshot(): KalmanState {
+    return { position: [...this.position], velocity: [...this.velocity], pp: [...this.pp], pv: [...this.pv], vv: [...this.vv] };
+  }
+
+  /** A filter resumed from a snapshot. */
+  static restore(state: KalmanState, noise: KalmanNoise = DEFAULT_KALMAN_NOISE): BoxKalman {
+    const [cx, cy, w, h] = state.position as [number, number, number, number];
+    const filter = new BoxKalman({ x: cx - w / 2, y: cy - h / 2, w, h }, noise);
+    filter.position.set(state.position);
+    filter.velocity.set(state.velocity);
+    filter.pp.set(state.pp);
+    filter.pv.set(state.pv);
+    filter.vv.set(state.vv);
+    return filter;
   }
 
   /** Stops the motion (used while a track is lost, so its box does not drift away). */

@@ -59,6 +59,13 @@ export interface TrackerOptions {
   frameEdgeMargin: number;
   /** A known horse last seen at most this many seconds before the chunk starts is carried over. */
   continueWithinS: number;
+  /**
+   * Resume the previous chunk's live tracks (tentative, undecided and lost ones, with their
+   * motion and evidence) from the stream's tracker state, instead of starting each chunk from the
+   * registry alone. On for real detectors (their configs); off for the project's synthetic models,
+   * whose suite was tuned on per-chunk tracking.
+   */
+  continuousTracks: boolean;
   featureBank: FeatureBankOptions;
   kalman: KalmanNoise;
 }
@@ -90,6 +97,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   occlusionMargin: 0.05,
   frameEdgeMargin: 0.01,
   continueWithinS: 5,
+  continuousTracks: false,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
 });
@@ -134,6 +142,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
   requireRange('featureBank.noveltyMaxSimilarity', options.featureBank.noveltyMaxSimilarity, -1, 1);
   requireRange('kalman.positionStd', options.kalman.positionStd, Number.MIN_VALUE, Number.MAX_VALUE);
   requireRange('kalman.velocityStd', options.kalman.velocityStd, Number.MIN_VALUE, Number.MAX_VALUE);
+  if (typeof options.continuousTracks !== 'boolean') invalid(`tracker option continuousTracks must be a boolean, got ${String(options.continuousTracks)}`);
   if (typeof options.completeOccluded !== 'boolean') invalid(`tracker option completeOccluded must be a boolean, got ${String(options.completeOccluded)}`);
   if (options.lowScore > options.highScore) invalid(`lowScore (${options.lowScore}) must not exceed highScore (${options.highScore})`);
   return options;

@@ -69,6 +69,7 @@ import { boxArea, coverage, iou } from './geometry.ts';
 import { matchIdentities } from './identity.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
+import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
 import { colorFor, horseIdFor, type Box, type FeatureBank, type FramePerception, type KnownHorse } from './types.ts';
 
 export type HorseStatus = 'new' | 'reactivated' | 'continued';
@@ -101,9 +102,33 @@ export interface HorseChunkResult {
   frames: TrackedBox[];
 }
 
+/** A confirmed track whose new-vs-known decision is not final yet: reported with its track key. */
+export interface ProvisionalTrackResult {
+  trackKey: number;
+  detections: number;
+  meanConfidence: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  lastBox: Box;
+  frames: TrackedBox[];
+}
+
+/** A track reported as provisional in an earlier chunk that is now decided. */
+export interface IdentifiedTrack {
+  trackKey: number;
+  horseId: string;
+  status: HorseStatus;
+}
+
 export interface ChunkTrackingResult {
   /** Horses seen in this chunk, by tracking number. */
   horses: HorseChunkResult[];
+  /** Confirmed tracks still undecided at the chunk's end, with their boxes of this chunk. */
+  provisional: ProvisionalTrackResult[];
+  /** Earlier provisional tracks decided in this chunk. */
+  identified: IdentifiedTrack[];
+  /** The live tracks, for the stream's next chunk. */
+  state: TrackerState;
   nextTrackingId: number;
   /** Time spent in registry decisions, by the injected clock (0 without one). */
   registryMatchMs: number;
@@ -135,6 +160,10 @@ export interface ChunkTrackerInit {
   chunkStart: Date;
   herd?: HerdSpec;
   options?: Partial<TrackerOptions>;
+  /** The stream's tracks after its previous chunk; without it, known horses seen just before are carried over from the registry. */
+  state?: TrackerState | null;
+  /** This chunk's sequence number: a state that does not end at sequence − 1 resets motion (appearance is kept). */
+  sequence?: number;
   /**
    * Optional monotonic clock (ms) used only to measure the registry decisions, so the caller can
    * report the registry's overhead. It never influences results.
@@ -182,6 +211,12 @@ interface Track {
   /** Running box width and height (EMA) of the track's confident unoccluded views; 0 before the first. */
   fullW: number;
   fullH: number;
+  /** Its boxes were reported as provisional in an earlier chunk. */
+  provisional: boolean;
+  /** Horses seen in the same frame as this track: it is none of them. */
+  coVisibleHorseIds: Set<string>;
+  /** Unidentified tracks seen in the same frame: whichever horse they become, this track is not. */
+  coVisibleTracks: Set<number>;
 }
 
 interface FrameViews {
@@ -249,6 +284,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private views: FrameViews = { confident: new Uint8Array(16), unoccluded: new Uint8Array(16), occlusion: new Float64Array(16), occluder: new Int32Array(16) };
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
+  private readonly sequence: number;
+  private readonly identified: IdentifiedTrack[] = [];
 
   constructor(init: ChunkTrackerInit) {
     this.options = resolveTrackerOptions(init.options);
@@ -273,7 +310,9 @@ class ChunkTrackerImpl implements ChunkTracker {
         if (official.size === 0 || official.has(horse.id)) this.officialKnown[index] = 1;
       });
     }
-    this.seedCarryOverTracks();
+    this.sequence = init.sequence ?? (init.state?.sequence ?? 0) + 1;
+    if (init.state === undefined || init.state === null || !this.options.continuousTracks) this.seedCarryOverTracks();
+    else this.restoreState(init.state);
   }
 
   update(frame: FramePerception): FrameUpdate {
@@ -306,9 +345,11 @@ class ChunkTrackerImpl implements ChunkTracker {
     this.ageUnmatchedTracks(matchedTrack);
 
     // New tentative tracks from unmatched confident-enough detections.
+    const seen = pairs.map((pair) => pair.track);
     for (const d of high) {
       if (matchedDetection[d] === 1 || detections[d]!.score < options.newTrackScore) continue;
       const track = this.startTrack(detections[d]!.box, frame.timestampS);
+      seen.push(track);
       assignments[d] = this.observe(track, frame, d, embeddings[d]!, views);
       if (options.confirmHits <= 1) {
         track.confirmed = true;
@@ -316,6 +357,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       }
     }
 
+    this.recordCoVisibility(seen);
     if (this.clock === null) this.identifyConfirmedTracks();
     else {
       const started = this.clock();
@@ -356,7 +398,116 @@ class ChunkTrackerImpl implements ChunkTracker {
       });
     }
     horses.sort((a, b) => a.trackingId - b.trackingId);
-    return { horses, nextTrackingId: this.nextTrackingId, registryMatchMs: this.registryMatchMs };
+    // Without continuous tracks an undecided track ends with the chunk: it could never be joined to a horse later.
+    const provisional = this.options.continuousTracks ? this.provisionalTracks() : [];
+    return { horses, provisional, identified: this.identified, state: this.snapshot(), nextTrackingId: this.nextTrackingId, registryMatchMs: this.registryMatchMs };
+  }
+
+  /** Confirmed, still undecided tracks with boxes in this chunk: reported now, joined to their horse later. */
+  private provisionalTracks(): ProvisionalTrackResult[] {
+    const results: ProvisionalTrackResult[] = [];
+    for (const track of this.tracks) {
+      if (!track.confirmed || track.horse !== null || track.pendingBoxes.length === 0) continue;
+      const frames = [...track.pendingBoxes].sort((a, b) => a.frameIndex - b.frameIndex);
+      const first = frames[0]!;
+      const last = frames[frames.length - 1]!;
+      results.push({
+        trackKey: track.key,
+        detections: frames.length,
+        meanConfidence: frames.reduce((sum, frame) => sum + frame.score, 0) / frames.length,
+        firstSeen: new Date(this.chunkStartMs + first.timestampS * 1000),
+        lastSeen: new Date(this.chunkStartMs + last.timestampS * 1000),
+        lastBox: { ...last.box },
+        frames,
+      });
+      track.provisional = true;
+      track.pendingBoxes = [];
+    }
+    return results;
+  }
+
+  /** The live tracks as data, for the next chunk. */
+  private snapshot(): TrackerState {
+    const toMs = (seconds: number) => this.chunkStartMs + seconds * 1000;
+    const liveKeys = new Set(this.tracks.map((track) => track.key));
+    const tracks: TrackSnapshot[] = this.tracks.map((track) => ({
+      key: track.key,
+      phase: track.phase,
+      kalman: track.kf.snapshot(),
+      hits: track.hits,
+      lostFrames: track.lostFrames,
+      confirmed: track.confirmed,
+      horseId: track.horse?.id ?? null,
+      bank: track.horse === null ? track.bank : null,
+      appearance: track.appearance,
+      firstSeenMs: toMs(track.firstSeenS),
+      cleanViews: track.cleanViews,
+      selfSimilarity: track.selfSimilarity,
+      fullW: track.fullW,
+      fullH: track.fullH,
+      provisional: track.provisional,
+      coVisibleHorseIds: [...track.coVisibleHorseIds].slice(-STATE_CO_VISIBLE_HORSES),
+      coVisibleTrackKeys: [...track.coVisibleTracks].filter((key) => liveKeys.has(key)),
+    }));
+    return { version: TRACKER_STATE_VERSION, sequence: this.sequence, lastFrameMs: toMs(this.lastTimestampS), nextTrackKey: this.nextTrackKey, tracks };
+  }
+
+  /**
+   * Resumes the previous chunk's tracks. When this chunk does not follow the state's directly
+   * (a gap in the sequence, or in time beyond continueWithinS), motion is reset — every track
+   * waits as lost at its last box, to be re-found — but appearance and evidence are kept.
+   */
+  private restoreState(state: TrackerState): void {
+    const gapMs = this.chunkStartMs - state.lastFrameMs;
+    const continuous = this.sequence === state.sequence + 1 && gapMs >= -1000 && gapMs <= this.options.continueWithinS * 1000;
+    const knownIndex = new Map(this.known.map((horse, index) => [horse.id, index]));
+    this.nextTrackKey = Math.max(this.nextTrackKey, state.nextTrackKey);
+    for (const snapshot of state.tracks) {
+      if (!continuous && snapshot.phase === 'tentative') continue;
+      const box = kalmanBox(snapshot.kalman);
+      if (!validBox(box)) continue;
+      const index = snapshot.horseId === null ? undefined : knownIndex.get(snapshot.horseId);
+      // A track of a horse the registry no longer has (merged away) starts over as undecided.
+      const horse = index === undefined ? null : this.materialiseKnown(index);
+      const kf = continuous ? BoxKalman.restore(snapshot.kalman, this.options.kalman) : new BoxKalman(box, this.options.kalman);
+      const track: Track = {
+        key: snapshot.key,
+        phase: continuous ? snapshot.phase : 'lost',
+        kf,
+        predicted: kf.box(),
+        hits: snapshot.hits,
+        lostFrames: snapshot.lostFrames,
+        confirmed: snapshot.confirmed,
+        bank: horse?.bank ?? snapshot.bank,
+        appearance: snapshot.appearance,
+        horse,
+        pendingBoxes: [],
+        pendingVectors: horse === null && snapshot.bank !== null ? [...snapshot.bank.exemplars] : [],
+        bestQuality: Number.NEGATIVE_INFINITY,
+        firstSeenS: (snapshot.firstSeenMs - this.chunkStartMs) / 1000,
+        cleanViews: snapshot.cleanViews,
+        selfSimilarity: snapshot.selfSimilarity,
+        fullW: snapshot.fullW,
+        fullH: snapshot.fullH,
+        provisional: snapshot.provisional,
+        coVisibleHorseIds: new Set(snapshot.coVisibleHorseIds),
+        coVisibleTracks: new Set(snapshot.coVisibleTrackKeys),
+      };
+      if (horse !== null) horse.track = track;
+      this.tracks.push(track);
+    }
+  }
+
+  /** Tracks seen in the same frame are different horses: each remembers the others (and their horses). */
+  private recordCoVisibility(seen: Track[]): void {
+    if (seen.length < 2) return;
+    for (const track of seen) {
+      for (const other of seen) {
+        if (other === track) continue;
+        if (other.horse !== null) track.coVisibleHorseIds.add(other.horse.id);
+        else track.coVisibleTracks.add(other.key);
+      }
+    }
   }
 
   // ── association ────────────────────────────────────────────────────────────────────────────
@@ -643,6 +794,10 @@ class ChunkTrackerImpl implements ChunkTracker {
         galleryEligible,
         liveBanks: liveCandidates.map((horse) => horse.bank),
         threshold: herdComplete ? Number.NEGATIVE_INFINITY : this.options.reidSimilarity,
+        allowed: (query, source, index) => {
+          const id = source === 'known' ? this.known[index]!.id : liveCandidates[index]!.id;
+          return !waiting[query]!.coVisibleHorseIds.has(id);
+        },
       },
       this.similarityScratch,
     );
@@ -660,8 +815,21 @@ class ChunkTrackerImpl implements ChunkTracker {
       // A new horse needs an established track: seen long enough and in clean views, so the
       // visible piece of a partly hidden horse, or a short-lived false track, never becomes one.
       if (!this.establishedForNewHorse(track)) return;
+      // A known horse that looks like this track but seems visible elsewhere right now may be
+      // on a wrong track (a lost track re-found on another horse): wait a while before a new horse.
+      const query = queries[index];
+      if (query !== null && query !== undefined && this.resemblesVisibleHorse(track, query, visible)) return;
       this.bind(track, this.createHorse(track));
     });
+  }
+
+  private resemblesVisibleHorse(track: Track, query: Float32Array, visible: Set<HorseState>): boolean {
+    if (this.lastTimestampS - track.firstSeenS >= 2 * this.options.newHorseMaxWaitS) return false;
+    for (const horse of visible) {
+      if (horse.track === track || track.coVisibleHorseIds.has(horse.id)) continue;
+      if (bankSimilarity(horse.bank, query) >= this.options.reidSimilarity) return true;
+    }
+    return false;
   }
 
   private establishedForNewHorse(track: Track): boolean {
@@ -701,6 +869,8 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (previous !== null && previous !== track) this.tracks = this.tracks.filter((candidate) => candidate !== previous);
     horse.track = track;
     track.horse = horse;
+    if (track.provisional) this.identified.push({ trackKey: track.key, horseId: horse.id, status: horse.status ?? 'reactivated' });
+    for (const other of this.tracks) if (other.coVisibleTracks.delete(track.key)) other.coVisibleHorseIds.add(horse.id);
     if (track.bank !== horse.bank) {
       for (const vector of track.pendingVectors) updateFeatureBank(horse.bank, vector, this.options.featureBank);
       track.bank = horse.bank;
@@ -791,6 +961,9 @@ class ChunkTrackerImpl implements ChunkTracker {
       selfSimilarity: Number.NaN,
       fullW: 0,
       fullH: 0,
+      provisional: false,
+      coVisibleHorseIds: new Set(),
+      coVisibleTracks: new Set(),
     };
     this.nextTrackKey += 1;
     this.tracks.push(track);

@@ -85,13 +85,21 @@ describe('config resolution', () => {
   });
 });
 
+const TEST_ONLY_CONFIG_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'models');
+
 describe('shipped configs', () => {
-  it('every model in ../shared/models has a valid config in models/configs', async () => {
+  it('no config for the AGPL YOLO11n files is shipped in models/configs', async () => {
+    expect((await readdir(MODEL_CONFIG_DIR)).filter((name) => name.startsWith('yolo11n'))).toEqual([]);
+  });
+
+  it('every model in ../shared/models has a valid config: in models/configs, or for the AGPL test-only YOLO11n files in test/fixtures/models', async () => {
     const models = (await readdir(path.join(SHARED, 'models'))).filter((file) => file.endsWith('.onnx'));
     expect(models.length).toBeGreaterThanOrEqual(6);
     for (const model of models) {
-      const configPath = resolveModelConfigPath(path.join(SHARED, 'models', model));
-      expect(configPath).toBe(path.join(MODEL_CONFIG_DIR, model.replace(/\.onnx$/, '.json')));
+      const testOnly = model.startsWith('yolo11n');
+      const configDir = testOnly ? TEST_ONLY_CONFIG_DIR : MODEL_CONFIG_DIR;
+      const configPath = resolveModelConfigPath(path.join(SHARED, 'models', model), undefined, configDir);
+      expect(configPath).toBe(path.join(configDir, model.replace(/\.onnx$/, '.json')));
       const config = await loadModelConfig(configPath);
       expect(config.name).toBe(model.replace(/\.onnx$/, ''));
     }

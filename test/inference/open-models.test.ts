@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { COAT_DIMENSION } from '../../src/appearance/coat.ts';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT } from '../../src/config/index.ts';
 import { openInferenceModels } from '../../src/inference/open-models.ts';
@@ -18,7 +19,9 @@ describe('openInferenceModels', () => {
     expect(models.detector.provider).toBe('cpu');
     expect(models.detector.config.name).toBe('yolox_nano_416x416');
     expect(models.embedder.config.name).toBe('person-reidentification-retail-0288');
-    expect(models.embedder.dimension).toBe(256);
+    // The 256-d person re-ID embedding fused with the 28-bin coat descriptor (its config's appearance.coatWeight).
+    expect(models.embedder.config.appearance.coatWeight).toBeGreaterThan(0);
+    expect(models.embedder.dimension).toBe(256 + COAT_DIMENSION);
     await models.release();
   });
 

@@ -2,10 +2,12 @@
  * The real models in ../shared/models on the photos in ../shared/data, through the shipped
  * configs: the numbers PROVENANCE.md reports must come back.
  */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config/index.ts';
+import { MODEL_CONFIG_DIR, PROJECT_ROOT } from '../../src/config/index.ts';
 import { createDetector, type Detector } from '../../src/inference/detector.ts';
 import { cosine, createEmbedder, type Embedder } from '../../src/inference/embedder.ts';
 import type { RgbImage } from '../../src/inference/preprocess.ts';
@@ -14,6 +16,19 @@ import type { Box, Detection } from '../../src/tracking/types.ts';
 
 const SHARED = path.resolve(PROJECT_ROOT, '..', 'shared');
 const model = (name: string) => path.join(SHARED, 'models', `${name}.onnx`);
+/**
+ * The shipped config with the reference settings PROVENANCE.md measured with (score ≥ 0.3, the
+ * deep embedding alone), so the raw models' numbers can be checked; the shipped tracking
+ * settings (lower detector threshold, coat fusion) are tested with the tracker.
+ */
+async function rawConfig(name: string, overrides: Record<string, unknown>): Promise<string> {
+  const shipped = JSON.parse(await readFile(path.join(MODEL_CONFIG_DIR, `${name}.json`), 'utf8')) as Record<string, unknown>;
+  const dir = await mkdtemp(path.join(tmpdir(), 'paddock-config-'));
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify({ ...shipped, ...overrides }));
+  return file;
+}
+
 const common = { executionProviders: ['cpu'] as const, intraOpThreads: 0, interOpThreads: 0, logger: silentLogger() };
 
 async function photo(name: string): Promise<RgbImage> {
@@ -56,7 +71,7 @@ beforeAll(async () => {
 describe('YOLOX-nano (models/configs/yolox_nano_416x416.json)', () => {
   let detector: Detector;
   beforeAll(async () => {
-    detector = await createDetector({ ...common, modelPath: model('yolox_nano_416x416') });
+    detector = await createDetector({ ...common, modelPath: model('yolox_nano_416x416'), configPath: await rawConfig('yolox_nano_416x416', { scoreThreshold: 0.3 }) });
   });
   afterAll(() => detector.release());
 
@@ -114,7 +129,7 @@ describe.each([
   ['person-reidentification-retail-0287', 256, false],
 ])('ReID %s', (name, dimension, dynamicBatch) => {
   it('scores the same horse (flipped, shifted) 0.86–0.99 and different horses at most 0.75', async () => {
-    const embedder = await createEmbedder({ ...common, modelPath: model(name), cropMargin: 0 });
+    const embedder = await createEmbedder({ ...common, modelPath: model(name), cropMargin: 0, configPath: await rawConfig(name, { appearance: { coatWeight: 0 } }) });
     expect(embedder.dimension).toBe(dimension);
     expect(embedder.dynamicBatch).toBe(dynamicBatch);
     const { base, same, different } = await similarities(embedder);
@@ -133,7 +148,7 @@ describe.each([
 
 describe('ReID person-reidentification-retail-0248 (NHWC, batch 1)', () => {
   it('loads and embeds, telling a flipped horse from the others', async () => {
-    const embedder = await createEmbedder({ ...common, modelPath: model('person-reidentification-retail-0248'), cropMargin: 0 });
+    const embedder = await createEmbedder({ ...common, modelPath: model('person-reidentification-retail-0248'), cropMargin: 0, configPath: await rawConfig('person-reidentification-retail-0248', { appearance: { coatWeight: 0 } }) });
     expect(embedder.config.input.layout).toBe('NHWC');
     expect(embedder.dimension).toBe(256);
     const { same, different } = await similarities(embedder);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, type PaddockConfig } from '../../src/config/index.ts';
 import { evaluateMot, parseMotFile, type MotMetrics, type MotRow } from '../../src/eval/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { motRowsOf } from '../../src/pipeline/mot-predictions.ts';
+import { joinProvisionalRows, motRowsOf } from '../../src/pipeline/mot-predictions.ts';
 import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../src/pipeline/run-files.ts';
 import { openPipeline } from '../../src/pipeline/runtime.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
@@ -76,8 +76,7 @@ export async function processStream(stream: SyntheticStream, dataDir: string, se
       await pipeline.close();
     }
   }
-  rows.sort((a, b) => a.frame - b.frame || a.id - b.id);
-  return { rows, horses, chunks };
+  return { rows: joinProvisionalRows(rows, chunks), horses, chunks };
 }
 
 export interface StreamQuality {

@@ -5,7 +5,7 @@ import type { PaddockConfig } from '../../config/index.ts';
 import { PaddockError } from '../../errors/index.ts';
 import { evaluateMot, readMotFile, writeMotRows, type MotRow } from '../../eval/index.ts';
 import type { Logger } from '../../log/index.ts';
-import { motRowsOf } from '../../pipeline/mot-predictions.ts';
+import { joinProvisionalRows, motRowsOf } from '../../pipeline/mot-predictions.ts';
 import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../pipeline/run-files.ts';
 import { openPipeline } from '../../pipeline/runtime.ts';
 import type { ChunkTimings, PersistedChunk } from '../../pipeline/types.ts';
@@ -142,8 +142,9 @@ export function registerDemoCommand(program: Command): void {
       say(`registry overhead (load + matching + thumbnails + persist): ${(overhead * 100).toFixed(2)} % of chunk time`);
 
       const predictions = path.join(outDir, 'predictions.txt');
-      await writeFile(predictions, writeMotRows(rows.sort((a, b) => a.frame - b.frame || a.id - b.id)));
-      const metrics = evaluateMot(await readMotFile(stream.gtPath), rows);
+      const joined = joinProvisionalRows(rows, results);
+      await writeFile(predictions, writeMotRows(joined));
+      const metrics = evaluateMot(await readMotFile(stream.gtPath), joined);
       say(
         `tracking vs ground truth: IDF1 ${(metrics.identity.idf1 * 100).toFixed(1)} %, MOTA ${(metrics.clear.mota * 100).toFixed(1)} %, ` +
           `ID switches ${metrics.clear.idSwitches}, same ID across chunks for ${(metrics.idConsistency.ratio * 100).toFixed(0)} % of horses`,
