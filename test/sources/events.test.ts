@@ -17,7 +17,7 @@ describe.skipIf(!natsUp)('output events (real NATS)', () => {
     await nc?.drain();
   });
 
-  it('publishes chunk.processed, horse.created, horse.reactivated and horse.merged with the documented shape', async () => {
+  it('publishes chunk.processed, horse.created, horse.reactivated, horse.identified and horse.merged with the documented shape', async () => {
     const { eventsPrefix } = scratchNames('ev');
     const received: Array<{ subject: string; event: PaddockEvent }> = [];
     const sub = nc.subscribe(`${eventsPrefix}.>`, {
@@ -35,18 +35,20 @@ describe.skipIf(!natsUp)('output events (real NATS)', () => {
         { id: 'horse_001', trackingId: 1, status: 'continued' },
         { id: 'horse_002', trackingId: 2, status: 'new' },
       ],
+      provisional: [{ trackId: 17, detections: 9 }],
       timingsMs: { decode: 12.5, total: 40 },
       overheadRatio: 0.125,
       processedAt: new Date('2026-03-04T05:06:07.000Z'),
     });
     events.horseCreated('barn1', 'barn1-000004', { id: 'horse_002', trackingId: 2, color: 'bay', name: null });
     events.horseReactivated('barn1', 'barn1-000005', { id: 'horse_001', trackingId: 1, color: 'grey', name: 'Misty' });
+    events.horseIdentified('barn1', 'barn1-000005', 17, 'horse_003', 'new');
     events.horseMerged('barn2', 'horse_001', 'horse_003');
     await nc.flush();
-    await waitFor(() => (received.length >= 4 ? true : undefined), 3000, 'four events');
+    await waitFor(() => (received.length >= 5 ? true : undefined), 3000, 'five events');
     sub.unsubscribe();
 
-    expect(received.map((r) => r.subject)).toEqual([`${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn2`]);
+    expect(received.map((r) => r.subject)).toEqual([`${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn1`, `${eventsPrefix}.barn2`]);
     expect(received.map((r) => r.event)).toEqual([
       {
         type: 'chunk.processed',
@@ -57,12 +59,14 @@ describe.skipIf(!natsUp)('output events (real NATS)', () => {
           { id: 'horse_001', tracking_id: 1, status: 'continued' },
           { id: 'horse_002', tracking_id: 2, status: 'new' },
         ],
+        provisional: [{ track_id: 17, detections: 9 }],
         timings_ms: { decode: 12.5, total: 40 },
         overhead_ratio: 0.125,
         processed_at: '2026-03-04T05:06:07.000Z',
       },
       { type: 'horse.created', stream_id: 'barn1', chunk_id: 'barn1-000004', horse: { id: 'horse_002', tracking_id: 2, color: 'bay', name: null } },
       { type: 'horse.reactivated', stream_id: 'barn1', chunk_id: 'barn1-000005', horse: { id: 'horse_001', tracking_id: 1, color: 'grey', name: 'Misty' } },
+      { type: 'horse.identified', stream_id: 'barn1', chunk_id: 'barn1-000005', track_id: 17, horse_id: 'horse_003', status: 'new' },
       { type: 'horse.merged', stream_id: 'barn2', keep: 'horse_001', drop: 'horse_003' },
     ]);
   });
