@@ -41,15 +41,16 @@ export interface TrackSnapshot {
   /** Wall-clock ms of the track's first observation. */
   firstSeenMs: number;
   cleanViews: number;
+  visibleViews: number;
   selfSimilarity: number;
   fullW: number;
   fullH: number;
   /** Boxes of this (unidentified) track were reported as provisional in an earlier chunk. */
   provisional: boolean;
-  /** Horses seen in the same frame as this track: it can never be one of them. */
-  coVisibleHorseIds: string[];
-  /** Unidentified tracks seen in the same frame as this one. */
-  coVisibleTrackKeys: number[];
+  /** Horses seen in the same frame as this track, with the number of such frames (cannot-link evidence). */
+  coVisibleHorses: [string, number][];
+  /** Unidentified tracks seen in the same frame as this one, with the number of frames. */
+  coVisibleTracks: [number, number][];
 }
 
 export interface TrackerState {
@@ -113,13 +114,11 @@ function decodeTrack(value: unknown, where: string): TrackSnapshot {
   };
   const horseId = value.horseId;
   if (horseId !== null && typeof horseId !== 'string') throw invalid(`${where}.horseId`);
-  const strings = (list: unknown, name: string): string[] => {
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw invalid(`${where}.${name}`);
-    return list as string[];
-  };
-  const numbers = (list: unknown, name: string): number[] => {
-    if (!Array.isArray(list) || !list.every((x) => Number.isInteger(x))) throw invalid(`${where}.${name}`);
-    return list as number[];
+  const counts = <K>(list: unknown, name: string, isKey: (key: unknown) => boolean): [K, number][] => {
+    if (!Array.isArray(list) || !list.every((pair) => Array.isArray(pair) && pair.length === 2 && isKey(pair[0]) && Number.isInteger(pair[1]))) {
+      throw invalid(`${where}.${name}`);
+    }
+    return list as [K, number][];
   };
   return {
     key: integer(value.key, `${where}.key`),
@@ -133,12 +132,13 @@ function decodeTrack(value: unknown, where: string): TrackSnapshot {
     appearance: value.appearance === null || value.appearance === undefined ? null : decodeVector(value.appearance, `${where}.appearance`),
     firstSeenMs: finite(value.firstSeenMs, `${where}.firstSeenMs`),
     cleanViews: integer(value.cleanViews, `${where}.cleanViews`),
+    visibleViews: integer(value.visibleViews, `${where}.visibleViews`),
     selfSimilarity: value.selfSimilarity === null ? Number.NaN : finite(value.selfSimilarity, `${where}.selfSimilarity`),
     fullW: finite(value.fullW, `${where}.fullW`),
     fullH: finite(value.fullH, `${where}.fullH`),
     provisional: value.provisional === true,
-    coVisibleHorseIds: strings(value.coVisibleHorseIds, 'coVisibleHorseIds'),
-    coVisibleTrackKeys: numbers(value.coVisibleTrackKeys, 'coVisibleTrackKeys'),
+    coVisibleHorses: counts<string>(value.coVisibleHorses, 'coVisibleHorses', (key) => typeof key === 'string'),
+    coVisibleTracks: counts<number>(value.coVisibleTracks, 'coVisibleTracks', (key) => Number.isInteger(key)),
   };
 }
 

@@ -203,6 +203,10 @@ interface Track {
   firstSeenS: number;
   /** Clean (confident, unoccluded, clear of the frame edges) observations so far. */
   cleanViews: number;
+  /** Confident observations mostly in view (less than half hidden by another detection): a whole horse, not a piece. */
+  visibleViews: number;
+  /** Its latest observation was a clean view. */
+  cleanNow: boolean;
   /**
    * Running agreement (EMA of cosine) of the track's confident views with its running
    * appearance: how far its appearance can be trusted. NaN before the second view.
@@ -213,10 +217,10 @@ interface Track {
   fullH: number;
   /** Its boxes were reported as provisional in an earlier chunk. */
   provisional: boolean;
-  /** Horses seen in the same frame as this track: it is none of them. */
-  coVisibleHorseIds: Set<string>;
-  /** Unidentified tracks seen in the same frame: whichever horse they become, this track is not. */
-  coVisibleTracks: Set<number>;
+  /** Frames in which each horse was seen beside this track; from CO_VISIBLE_MIN_FRAMES on, it is not that horse. */
+  coVisibleHorses: Map<string, number>;
+  /** The same for unidentified tracks: whichever horse they become, this track is not. */
+  coVisibleTracks: Map<number, number>;
 }
 
 interface FrameViews {
@@ -251,6 +255,20 @@ interface HorseState {
   thumbnailQuality: number;
 }
 
+/**
+ * Frames two tracks must be seen side by side before they count as different horses: the two
+ * pieces of one horse split by the detector for a frame or two are not.
+ */
+const CO_VISIBLE_MIN_FRAMES = 5;
+
+function seenBeside(track: Track, horseId: string): boolean {
+  return (track.coVisibleHorses.get(horseId) ?? 0) >= CO_VISIBLE_MIN_FRAMES;
+}
+
+/** Two detections overlapping at least this much may be one horse: no evidence of two. */
+const CO_VISIBLE_MAX_IOU = 0.5;
+/** A detection with at least this share of its box inside another's shows a piece of its horse, not all of it. */
+const MOSTLY_HIDDEN = 0.5;
 /** Confident vectors held per unidentified track; the oldest go first. */
 const MAX_PENDING_VECTORS = 16;
 /** Weight of the old value in a track's running appearance agreement. */
@@ -345,11 +363,11 @@ class ChunkTrackerImpl implements ChunkTracker {
     this.ageUnmatchedTracks(matchedTrack);
 
     // New tentative tracks from unmatched confident-enough detections.
-    const seen = pairs.map((pair) => pair.track);
+    const seen = pairs.map((pair) => ({ track: pair.track, detection: pair.detection }));
     for (const d of high) {
       if (matchedDetection[d] === 1 || detections[d]!.score < options.newTrackScore) continue;
       const track = this.startTrack(detections[d]!.box, frame.timestampS);
-      seen.push(track);
+      seen.push({ track, detection: d });
       assignments[d] = this.observe(track, frame, d, embeddings[d]!, views);
       if (options.confirmHits <= 1) {
         track.confirmed = true;
@@ -357,7 +375,10 @@ class ChunkTrackerImpl implements ChunkTracker {
       }
     }
 
-    this.recordCoVisibility(seen);
+    this.recordCoVisibility(
+      seen.filter(({ detection }) => detections[detection]!.score >= options.highScore),
+      frame,
+    );
     if (this.clock === null) this.identifyConfirmedTracks();
     else {
       const started = this.clock();
@@ -442,12 +463,13 @@ class ChunkTrackerImpl implements ChunkTracker {
       appearance: track.appearance,
       firstSeenMs: toMs(track.firstSeenS),
       cleanViews: track.cleanViews,
+      visibleViews: track.visibleViews,
       selfSimilarity: track.selfSimilarity,
       fullW: track.fullW,
       fullH: track.fullH,
       provisional: track.provisional,
-      coVisibleHorseIds: [...track.coVisibleHorseIds].slice(-STATE_CO_VISIBLE_HORSES),
-      coVisibleTrackKeys: [...track.coVisibleTracks].filter((key) => liveKeys.has(key)),
+      coVisibleHorses: [...track.coVisibleHorses].slice(-STATE_CO_VISIBLE_HORSES),
+      coVisibleTracks: [...track.coVisibleTracks].filter(([key]) => liveKeys.has(key)),
     }));
     return { version: TRACKER_STATE_VERSION, sequence: this.sequence, lastFrameMs: toMs(this.lastTimestampS), nextTrackKey: this.nextTrackKey, tracks };
   }
@@ -486,26 +508,38 @@ class ChunkTrackerImpl implements ChunkTracker {
         bestQuality: Number.NEGATIVE_INFINITY,
         firstSeenS: (snapshot.firstSeenMs - this.chunkStartMs) / 1000,
         cleanViews: snapshot.cleanViews,
+        visibleViews: snapshot.visibleViews,
+        cleanNow: false,
         selfSimilarity: snapshot.selfSimilarity,
         fullW: snapshot.fullW,
         fullH: snapshot.fullH,
         provisional: snapshot.provisional,
-        coVisibleHorseIds: new Set(snapshot.coVisibleHorseIds),
-        coVisibleTracks: new Set(snapshot.coVisibleTrackKeys),
+        coVisibleHorses: new Map(snapshot.coVisibleHorses),
+        coVisibleTracks: new Map(snapshot.coVisibleTracks),
       };
       if (horse !== null) horse.track = track;
       this.tracks.push(track);
     }
   }
 
-  /** Tracks seen in the same frame are different horses: each remembers the others (and their horses). */
-  private recordCoVisibility(seen: Track[]): void {
-    if (seen.length < 2) return;
-    for (const track of seen) {
-      for (const other of seen) {
-        if (other === track) continue;
-        if (other.horse !== null) track.coVisibleHorseIds.add(other.horse.id);
-        else track.coVisibleTracks.add(other.key);
+  /**
+   * Two confident detections of one frame that are not one box (IoU below CO_VISIBLE_MAX_IOU;
+   * NMS already merged duplicates) are two horses — unless either is mostly hidden behind a third
+   * detection: the pieces of one horse on both sides of a horse in front are two boxes of one
+   * horse. Each track remembers the other (and its horse).
+   */
+  private recordCoVisibility(seen: { track: Track; detection: number }[], frame: FramePerception): void {
+    const boxes = frame.detections.map((detection) => detection.box);
+    const hiddenBehindOther = (d: number, partner: number): boolean =>
+      boxes.some((box, c) => c !== d && c !== partner && coverage(boxes[d]!, box, this.options.occlusionMargin) >= MOSTLY_HIDDEN);
+    for (const a of seen) {
+      for (const b of seen) {
+        if (a === b || iou(boxes[a.detection]!, boxes[b.detection]!) >= CO_VISIBLE_MAX_IOU) continue;
+        if (hiddenBehindOther(a.detection, b.detection) || hiddenBehindOther(b.detection, a.detection)) continue;
+        const { track } = a;
+        const other = b.track;
+        if (other.horse !== null) track.coVisibleHorses.set(other.horse.id, (track.coVisibleHorses.get(other.horse.id) ?? 0) + 1);
+        else track.coVisibleTracks.set(other.key, (track.coVisibleTracks.get(other.key) ?? 0) + 1);
       }
     }
   }
@@ -659,6 +693,11 @@ class ChunkTrackerImpl implements ChunkTracker {
       track.fullH = keep * track.fullH + (1 - keep) * detection.box.h;
     }
     if (detection.score >= this.options.highScore) this.updateAppearance(track, embedding);
+    // A view mostly in view counts up, a mostly hidden one down: a piece of a hidden horse stays near 0.
+    if (views.occlusion[d]! < MOSTLY_HIDDEN) {
+      if (detection.score >= this.options.bankMinScore) track.visibleViews += 1;
+    } else track.visibleViews = Math.max(0, track.visibleViews - 1);
+    track.cleanNow = confident;
     if (confident) {
       track.cleanViews += 1;
       if (track.bank === null) track.bank = createFeatureBank(embedding);
@@ -796,7 +835,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         threshold: herdComplete ? Number.NEGATIVE_INFINITY : this.options.reidSimilarity,
         allowed: (query, source, index) => {
           const id = source === 'known' ? this.known[index]!.id : liveCandidates[index]!.id;
-          return !waiting[query]!.coVisibleHorseIds.has(id);
+          return !seenBeside(waiting[query]!, id);
         },
       },
       this.similarityScratch,
@@ -826,7 +865,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   private resemblesVisibleHorse(track: Track, query: Float32Array, visible: Set<HorseState>): boolean {
     if (this.lastTimestampS - track.firstSeenS >= 2 * this.options.newHorseMaxWaitS) return false;
     for (const horse of visible) {
-      if (horse.track === track || track.coVisibleHorseIds.has(horse.id)) continue;
+      if (horse.track === track || seenBeside(track, horse.id)) continue;
       if (bankSimilarity(horse.bank, query) >= this.options.reidSimilarity) return true;
     }
     return false;
@@ -836,8 +875,14 @@ class ChunkTrackerImpl implements ChunkTracker {
     const trackedS = this.lastTimestampS - track.firstSeenS;
     if (trackedS < this.options.newHorseMinTrackS) return false;
     // A horse that is never seen unoccluded (one that always grazes beside another) still
-    // becomes a horse, once its track has lasted long enough to be more than a passing piece.
-    return track.cleanViews >= this.options.newHorseMinCleanViews || trackedS >= this.options.newHorseMaxWaitS;
+    // becomes a horse once its track has lasted long enough to be more than a passing piece, and
+    // was mostly in view now and then (the piece of a horse hidden behind another never is).
+    // A track that is clean right now (a horse stepping out from behind another) gets its clean
+    // views within a few frames: it is decided on them, not on the appearance of its hidden phase.
+    if (track.cleanViews >= this.options.newHorseMinCleanViews) return true;
+    if (trackedS < this.options.newHorseMaxWaitS || track.visibleViews < this.options.newHorseMinCleanViews || track.cleanNow) return false;
+    // Nor while its look is changing (a piece growing into the whole horse): decided once its views agree again.
+    return Number.isNaN(track.selfSimilarity) || track.selfSimilarity >= this.options.trustedAppearanceSimilarity;
   }
 
   /**
@@ -870,7 +915,12 @@ class ChunkTrackerImpl implements ChunkTracker {
     horse.track = track;
     track.horse = horse;
     if (track.provisional) this.identified.push({ trackKey: track.key, horseId: horse.id, status: horse.status ?? 'reactivated' });
-    for (const other of this.tracks) if (other.coVisibleTracks.delete(track.key)) other.coVisibleHorseIds.add(horse.id);
+    for (const other of this.tracks) {
+      const frames = other.coVisibleTracks.get(track.key);
+      if (frames === undefined) continue;
+      other.coVisibleTracks.delete(track.key);
+      other.coVisibleHorses.set(horse.id, (other.coVisibleHorses.get(horse.id) ?? 0) + frames);
+    }
     if (track.bank !== horse.bank) {
       for (const vector of track.pendingVectors) updateFeatureBank(horse.bank, vector, this.options.featureBank);
       track.bank = horse.bank;
@@ -958,12 +1008,14 @@ class ChunkTrackerImpl implements ChunkTracker {
       bestQuality: Number.NEGATIVE_INFINITY,
       firstSeenS: timestampS,
       cleanViews: 0,
+      visibleViews: 0,
+      cleanNow: false,
       selfSimilarity: Number.NaN,
       fullW: 0,
       fullH: 0,
       provisional: false,
-      coVisibleHorseIds: new Set(),
-      coVisibleTracks: new Set(),
+      coVisibleHorses: new Map(),
+      coVisibleTracks: new Map(),
     };
     this.nextTrackKey += 1;
     this.tracks.push(track);

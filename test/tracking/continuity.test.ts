@@ -82,12 +82,19 @@ describe('tracking across chunks', () => {
         appearance: vector(),
         firstSeenMs: streamStart,
         cleanViews: 3,
+        visibleViews: 3,
         selfSimilarity: 0.9,
         fullW: 100,
         fullH: 80,
         provisional: false,
-        coVisibleHorseIds: ['horse_001', 'horse_002'],
-        coVisibleTrackKeys: [1, 2, 3],
+        coVisibleHorses: [
+          ['horse_001', 12],
+          ['horse_002', 3],
+        ] as [string, number][],
+        coVisibleTracks: [
+          [1, 5],
+          [2, 1],
+        ] as [number, number][],
       })),
     };
     const bytes = encodeTrackerState(state);
