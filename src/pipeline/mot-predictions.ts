@@ -45,9 +45,10 @@ export const PROVISIONAL_MOT_ID_OFFSET = 1_000_000;
 
 /**
  * Joins provisional rows to the horses they turned out to be (from the chunks' `identified`
- * lists, by tracking number); rows of tracks never decided keep their provisional ID.
+ * lists, by tracking number). Rows of tracks never decided keep their provisional ID, or are
+ * left out with `undecided: 'drop'` (scoring identities: an undecided track claims none).
  */
-export function joinProvisionalRows(rows: readonly MotRow[], chunks: readonly Pick<PersistedChunk, 'result'>[]): MotRow[] {
+export function joinProvisionalRows(rows: readonly MotRow[], chunks: readonly Pick<PersistedChunk, 'result'>[], undecided: 'keep' | 'drop' = 'keep'): MotRow[] {
   const horseOfTrack = new Map<number, number>();
   const trackingIdOf = new Map<string, number>();
   for (const { result } of chunks) {
@@ -64,7 +65,9 @@ export function joinProvisionalRows(rows: readonly MotRow[], chunks: readonly Pi
   const joined: MotRow[] = [];
   for (const row of rows) {
     const id = horseOfTrack.get(row.id);
-    if (id === undefined) joined.push(row);
+    if (id === undefined) {
+      if (undecided === 'keep' || row.id < PROVISIONAL_MOT_ID_OFFSET) joined.push(row);
+    }
     else if (!own.has(`${row.frame}:${id}`)) {
       own.add(`${row.frame}:${id}`);
       joined.push({ ...row, id });

@@ -62,8 +62,7 @@ export interface TrackerOptions {
   /**
    * Resume the previous chunk's live tracks (tentative, undecided and lost ones, with their
    * motion and evidence) from the stream's tracker state, instead of starting each chunk from the
-   * registry alone. On for real detectors (their configs); off for the project's synthetic models,
-   * whose suite was tuned on per-chunk tracking.
+   * registry alone (off: the previous, per-chunk tracker, kept for comparison).
    */
   continuousTracks: boolean;
   featureBank: FeatureBankOptions;
@@ -97,7 +96,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   occlusionMargin: 0.05,
   frameEdgeMargin: 0.01,
   continueWithinS: 5,
-  continuousTracks: false,
+  continuousTracks: true,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
 });

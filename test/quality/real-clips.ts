@@ -99,7 +99,7 @@ export async function runRealChunks(files: string[], dataDir: string, pair: Mode
     if (failed.length > 0) throw new Error(`chunks failed: ${JSON.stringify(failed)}`);
     const horses = await pipeline.store.listHorses(STREAM_ID);
     const frames = chunks.reduce((sum, chunk) => sum + chunk.outcome.framesDecoded, 0);
-    return { chunks, rows: joinProvisionalRows(rows, chunks), horsesRegistered: horses.length, fps: frames / ((performance.now() - started) / 1000) };
+    return { chunks, rows: joinProvisionalRows(rows, chunks, 'drop'), horsesRegistered: horses.length, fps: frames / ((performance.now() - started) / 1000) };
   } finally {
     await pipeline.close();
   }

@@ -76,7 +76,7 @@ export async function processStream(stream: SyntheticStream, dataDir: string, se
       await pipeline.close();
     }
   }
-  return { rows: joinProvisionalRows(rows, chunks), horses, chunks };
+  return { rows: joinProvisionalRows(rows, chunks, 'drop'), horses, chunks };
 }
 
 export interface StreamQuality {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrackerState } from '../../src/tracking/state.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { createEmbeddedDatabase, createPostgresDatabase, type Database } from '../../src/registry/database.ts';
 import { stateKey, indexKey, type HotCache } from '../../src/registry/hot-cache.ts';
@@ -81,6 +82,62 @@ for (const backend of backends) {
     afterAll(async () => {
       await cache?.close();
       await cleanup?.();
+    });
+
+    it("saves the tracker's live state with the chunk and gives it back from the cache and from the database", async () => {
+      const streamId = uniqueId('state');
+      const appearance = Float32Array.from({ length: 64 }, (_, i) => Math.cos(i));
+      const trackerState: TrackerState = {
+        version: 1,
+        sequence: 1,
+        lastFrameMs: Date.UTC(2026, 10, 20, 10, 0, 10),
+        nextTrackKey: 4,
+        tracks: [
+          {
+            key: 3,
+            phase: 'tracked',
+            kalman: { position: [100, 120, 80, 60], velocity: [2, 0, 0, 0], pp: [4, 4, 4, 4], pv: [0.5, 0.5, 0.5, 0.5], vv: [1, 1, 1, 1] },
+            hits: 7,
+            lostFrames: 0,
+            confirmed: true,
+            horseId: null,
+            bank: null,
+            appearance,
+            firstSeenMs: Date.UTC(2026, 10, 20, 10, 0, 8),
+            cleanViews: 2,
+            visibleViews: 4,
+            selfSimilarity: 0.93,
+            fullW: 80,
+            fullH: 60,
+            provisional: true,
+            coVisibleHorses: [['horse_001', 6]],
+            coVisibleTracks: [],
+          },
+        ],
+      };
+      await store.saveChunk({ ...chunk(streamId, 1), trackerState }, [newHorseUpdate(1)]);
+      for (const source of [cacheSource, databaseSource]) {
+        if (source === databaseSource) {
+          await store.settled();
+          await cache.remove(streamId, []);
+        }
+        const snapshot = await store.load(streamId);
+        expect(snapshot.source).toBe(source);
+        const track = snapshot.trackerState!.tracks[0]!;
+        expect(snapshot.trackerState!.sequence).toBe(1);
+        expect(track.key).toBe(3);
+        expect(track.provisional).toBe(true);
+        expect(track.coVisibleHorses).toEqual([['horse_001', 6]]);
+        let cosine = 0;
+        const norm = Math.hypot(...appearance);
+        track.appearance!.forEach((value, i) => (cosine += (value * appearance[i]!) / norm));
+        expect(cosine).toBeGreaterThan(0.999);
+      }
+      // The next chunk without a state clears it: nothing stale is resumed.
+      await store.saveChunk(chunk(streamId, 2), []);
+      await store.settled();
+      await cache.remove(streamId, []);
+      expect((await store.load(streamId)).trackerState).toBeNull();
     });
 
     it('re-running migrations on an up-to-date database is a no-op', async () => {

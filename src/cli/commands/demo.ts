@@ -142,7 +142,7 @@ export function registerDemoCommand(program: Command): void {
       say(`registry overhead (load + matching + thumbnails + persist): ${(overhead * 100).toFixed(2)} % of chunk time`);
 
       const predictions = path.join(outDir, 'predictions.txt');
-      const joined = joinProvisionalRows(rows, results);
+      const joined = joinProvisionalRows(rows, results, 'drop');
       await writeFile(predictions, writeMotRows(joined));
       const metrics = evaluateMot(await readMotFile(stream.gtPath), joined);
       say(
