@@ -8,6 +8,7 @@ import { registerPublishCommand } from './commands/publish.ts';
 import { registerProcessCommand } from './commands/process.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerCalibrateCommand } from './commands/calibrate.ts';
 
 const program = new Command('paddock')
   .description('Keeps track of horses in live camera streams: a persistent per-stream horse registry')
@@ -23,6 +24,7 @@ registerPublishCommand(program);
 registerProcessCommand(program);
 registerDemoCommand(program);
 registerRunCommand(program);
+registerCalibrateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

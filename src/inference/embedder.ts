@@ -11,6 +11,7 @@ import type { Box } from '../tracking/types.ts';
 import type { OutputTensors } from './decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
 import { COAT_DIMENSION, coatDescriptor } from '../appearance/coat.ts';
+import { fuseAppearance } from '../appearance/fuse.ts';
 import { assertRgbImage, cropRegion, TensorWriter, type RgbImage } from './preprocess.ts';
 import { SerialQueue } from './serial.ts';
 import { openModelSession, type InferenceHook, type ModelSession } from './session.ts';
@@ -31,6 +32,8 @@ export interface EmbedderOptions {
   cropMargin?: number;
   /** Crops per run when the model has a dynamic batch. */
   maxBatch?: number;
+  /** Overrides the config's appearance.coatWeight (0: the model's embedding alone, as calibration needs it). */
+  coatWeight?: number;
   configDir?: string;
 }
 
@@ -63,7 +66,8 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     await session.release();
     throw new PaddockError('MODEL_INVALID', `reid model ${options.modelPath} returns an empty embedding`);
   }
-  return new OnnxEmbedder(session, config, writer, deepDimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH);
+  const effective = options.coatWeight === undefined ? config : { ...config, appearance: { coatWeight: options.coatWeight } };
+  return new OnnxEmbedder(session, effective, writer, deepDimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH);
 }
 
 function embeddingSize(outputs: OutputTensors, name: string, batch: number): number {
@@ -133,20 +137,6 @@ class OnnxEmbedder implements Embedder {
   release(): Promise<void> {
     return this.queue.run(() => this.session.release());
   }
-}
-
-/**
- * One unit vector whose cosine with another fused vector is (1 − w)·cos(deep) + w·cos(coat):
- * the two unit parts scaled by √(1 − w) and √w. A crop with no coat-like pixel (all-zero coat
- * part) is compared by its deep part alone.
- */
-export function fuseAppearance(deep: Float32Array, coat: Float32Array, coatWeight: number): Float32Array {
-  const fused = new Float32Array(deep.length + coat.length);
-  const a = Math.sqrt(1 - coatWeight);
-  const b = Math.sqrt(coatWeight);
-  for (let i = 0; i < deep.length; i += 1) fused[i] = a * deep[i]!;
-  for (let i = 0; i < coat.length; i += 1) fused[deep.length + i] = b * coat[i]!;
-  return l2Normalised(fused);
 }
 
 /** A new vector of unit length (all zeros stays zeros). */

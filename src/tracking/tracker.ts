@@ -265,6 +265,10 @@ function seenBeside(track: Track, horseId: string): boolean {
   return (track.coVisibleHorses.get(horseId) ?? 0) >= CO_VISIBLE_MIN_FRAMES;
 }
 
+/** IoU with a followed track's predicted box from which a detection is that track's, not a lost track's to re-find. */
+const SPOKEN_FOR_IOU = 0.8;
+/** How far below trustedAppearanceSimilarity one view's agreement must fall to drop a track's cannot-link evidence. */
+const CO_VISIBLE_RESET_MARGIN = 0.1;
 /** Two detections overlapping at least this much may be one horse: no evidence of two. */
 const CO_VISIBLE_MAX_IOU = 0.5;
 /** A detection with at least this share of its box inside another's shows a piece of its horse, not all of it. */
@@ -568,7 +572,15 @@ class ChunkTrackerImpl implements ChunkTracker {
 
     // Stage 1: confirmed tracks × high-score detections (fused cost; lost tracks by appearance).
     const confirmedTracks = this.tracks.filter((track) => track.confirmed);
-    commit(this.associate(confirmedTracks, high, (track, d) => this.fusedCost(track, detections[d]!.box, embeddings[d]!)));
+    // A detection a followed track overlaps this closely is that track's next box: a lost track
+    // may not take it by appearance (a look-alike re-found on another horse's track).
+    const following = this.tracks.filter((track) => track.phase !== 'lost');
+    const spokenFor = (d: number): boolean => following.some((track) => iou(track.predicted, detections[d]!.box) >= SPOKEN_FOR_IOU);
+    commit(
+      this.associate(confirmedTracks, high, (track, d) =>
+        track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : this.fusedCost(track, detections[d]!.box, embeddings[d]!),
+      ),
+    );
     // Stage 2: tracked tracks still unmatched × low-score detections, IoU only.
     const stillTracked = confirmedTracks.filter((track) => track.phase === 'tracked' && !matchedTrack.has(track));
     commit(
@@ -724,6 +736,12 @@ class ChunkTrackerImpl implements ChunkTracker {
       return;
     }
     const agreement = dot(track.appearance, embedding);
+    // A look far from the track's own: the track may have moved onto another horse, so what it
+    // was seen beside no longer tells which horse it is not.
+    if (track.horse === null && agreement < this.options.trustedAppearanceSimilarity - CO_VISIBLE_RESET_MARGIN) {
+      track.coVisibleHorses.clear();
+      track.coVisibleTracks.clear();
+    }
     track.selfSimilarity = Number.isNaN(track.selfSimilarity) ? agreement : SELF_SIMILARITY_MOMENTUM * track.selfSimilarity + (1 - SELF_SIMILARITY_MOMENTUM) * agreement;
     const keep = this.options.featureBank.momentum;
     for (let i = 0; i < embedding.length; i += 1) track.appearance[i] = keep * track.appearance[i]! + (1 - keep) * embedding[i]!;
