@@ -1,19 +1,9 @@
 /**
- * The per-chunk tracker: detections in, horse identities out.
+ * The tracker of one chunk: detections in, horse identities out; its live tracks carry over to
+ * the stream's next chunk (TrackerState).
  *
- * Within a chunk (per frame, ByteTrack-style with appearance, as in BoT-SORT):
- *  1. confirmed tracks (tracked and lost) × high-score detections, fused cost
- *     iouWeight·(1 − IoU) + (1 − iouWeight)·cosine distance to the track's running appearance.
- *     Gates: IoU with the predicted box ≥ minIoU, and a distance above maxAppearanceDistance
- *     refuses the pair unless IoU ≥ appearanceVetoMaxIoU (a weak ReID model never splits a
- *     clearly overlapping track); a distance above maxOverlapAppearanceDistance refuses it even
- *     then, but only on a track whose own views agree (trustedAppearanceSimilarity), so a horse
- *     walking in front of another does not take over its track. Lost tracks are re-found by
- *     appearance wherever they are (best cosine over bank and running appearance ≥
- *     refindSimilarity), or by IoU ≥ lowScoreMinIoU with a compatible look;
- *  2. still-unmatched tracked tracks × low-score detections, by IoU only;
- *  3. tentative tracks × remaining high-score detections;
- *  each stage one optimal assignment. Unmatched tentative tracks die (so a single false detection
+ * Per frame, detections are associated with tracks in three stages (./association.ts).
+ * Unmatched tentative tracks die (so a single false detection
  *  never becomes a horse), unmatched tracked tracks become lost, lost tracks end after
  *  maxLostFrames, unmatched confident detections start tentative tracks, and a tentative track
  *  is confirmed after confirmHits hits.
@@ -34,23 +24,27 @@
  * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
  * appearance. A horse keeps one box per frame (the more confident) when two of its tracks overlap
  * in time. Statuses, precisely:
- *  - "continued": the horse was a known horse with a last box, last seen at most
- *    continueWithinS before the chunk start; it enters the chunk as a lost track at its last box
- *    with its feature bank (a carry-over track), and that track was matched in this chunk before
- *    it expired. The horse's track thus continues across the chunk boundary, no confirmation wait.
+ *  - "continued": the horse's track from the previous chunk (from the tracker state; without
+ *    one, a carry-over track seeded at the last box of a known horse seen at most
+ *    continueWithinS before the chunk start) was matched in this chunk.
  *  - "reactivated": a known horse claimed by a newly confirmed track through the registry
  *    decision (and not already "continued" in this chunk).
  *  - "new": a confirmed track no candidate horse matched (and, in herd mode, the herd is not
  *    complete), once it is established — tracked for newHorseMinTrackS with newHorseMinCleanViews
- *    clean views; until then it is asked again every frame and may still reactivate a known horse,
- *    and its boxes are held, then attributed to whichever horse it gets. The visible piece of a
- *    partly hidden horse (never clean) or a short-lived false track thus never creates a horse.
+ *    clean views, or (a horse never seen clean) for newHorseMaxWaitS, mostly in view now and then,
+ *    not turning clean and with a stable look; until then it is asked again every frame and may
+ *    still reactivate a known horse, and its boxes are held, then attributed to whichever horse it
+ *    gets. Held boxes still held at the chunk's end are reported as a provisional track; the chunk
+ *    that decides the track lists it as identified. The visible piece of a partly hidden horse or
+ *    a short-lived false track thus never creates a horse.
+ *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility), and a
+ *  new horse waits while a look-alike known horse seems visible elsewhere.
  *    It gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and colour
  *    colorFor(number).
  *
- * One tracker serves one chunk; continuity across chunks comes from the registry's KnownHorse
- * (last box, last seen, feature bank) through the carry-over tracks above, so a daemon restart
- * between chunks changes nothing.
+ * One tracker serves one chunk; its finish() returns the live tracks as a TrackerState that the
+ * stream persists with the registry, so the next chunk — in this process or after a restart —
+ * resumes them (restoreState). A chunk that does not follow the state directly resets motion.
  *
  * Herd mode: the herd's horses are the known horses listed in officialIds (all known horses if
  * the list is empty) plus horses created in this chunk. While the herd has fewer horses than
@@ -62,7 +56,7 @@
  * Pure and deterministic: no clocks, no randomness, insertion-ordered iteration only.
  */
 import { PaddockError } from '../errors/index.ts';
-import { linearSumAssignment } from './assignment.ts';
+import { matchDetections } from './association.ts';
 import { bankSimilarity, cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
 import { HorseGallery } from './gallery.ts';
 import { boxArea, coverage, iou } from './geometry.ts';
@@ -265,8 +259,6 @@ function seenBeside(track: Track, horseId: string): boolean {
   return (track.coVisibleHorses.get(horseId) ?? 0) >= CO_VISIBLE_MIN_FRAMES;
 }
 
-/** IoU with a followed track's predicted box from which a detection is that track's, not a lost track's to re-find. */
-const SPOKEN_FOR_IOU = 0.8;
 /** How far below trustedAppearanceSimilarity one view's agreement must fall to drop a track's cannot-link evidence. */
 const CO_VISIBLE_RESET_MARGIN = 0.1;
 /** Two detections overlapping at least this much may be one horse: no evidence of two. */
@@ -360,7 +352,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       else if (score >= options.lowScore) low.push(d);
     }
 
-    const { pairs, matchedTrack, matchedDetection } = this.matchDetections(frame, embeddings, high, low);
+    const { pairs, matchedTrack, matchedDetection } = matchDetections(this.tracks, frame.detections, embeddings, high, low, this.options);
     for (const { track, detection, wasLost } of pairs) {
       assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection]!, views, wasLost);
     }
@@ -548,54 +540,6 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
   }
 
-  // ── association ────────────────────────────────────────────────────────────────────────────
-
-  /** The three matching stages; each is one optimal assignment. */
-  private matchDetections(
-    frame: FramePerception,
-    embeddings: Float32Array[],
-    high: number[],
-    low: number[],
-  ): { pairs: { track: Track; detection: number; wasLost: boolean }[]; matchedTrack: Set<Track>; matchedDetection: Uint8Array } {
-    const options = this.options;
-    const detections = frame.detections;
-    const matchedTrack = new Set<Track>();
-    const matchedDetection = new Uint8Array(detections.length);
-    const pairs: { track: Track; detection: number; wasLost: boolean }[] = [];
-    const commit = (matches: [Track, number][]): void => {
-      for (const [track, detection] of matches) {
-        matchedTrack.add(track);
-        matchedDetection[detection] = 1;
-        pairs.push({ track, detection, wasLost: track.phase === 'lost' });
-      }
-    };
-
-    // Stage 1: confirmed tracks × high-score detections (fused cost; lost tracks by appearance).
-    const confirmedTracks = this.tracks.filter((track) => track.confirmed);
-    // A detection a followed track overlaps this closely is that track's next box: a lost track
-    // may not take it by appearance (a look-alike re-found on another horse's track).
-    const following = this.tracks.filter((track) => track.phase !== 'lost');
-    const spokenFor = (d: number): boolean => following.some((track) => iou(track.predicted, detections[d]!.box) >= SPOKEN_FOR_IOU);
-    commit(
-      this.associate(confirmedTracks, high, (track, d) =>
-        track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : this.fusedCost(track, detections[d]!.box, embeddings[d]!),
-      ),
-    );
-    // Stage 2: tracked tracks still unmatched × low-score detections, IoU only.
-    const stillTracked = confirmedTracks.filter((track) => track.phase === 'tracked' && !matchedTrack.has(track));
-    commit(
-      this.associate(stillTracked, low, (track, d) => {
-        const overlap = iou(track.predicted, detections[d]!.box);
-        return overlap >= options.lowScoreMinIoU ? 1 - overlap : Number.POSITIVE_INFINITY;
-      }),
-    );
-    // Stage 3: tentative tracks × remaining high-score detections.
-    const tentative = this.tracks.filter((track) => track.phase === 'tentative');
-    const remainingHigh = high.filter((d) => matchedDetection[d] === 0);
-    commit(this.associate(tentative, remainingHigh, (track, d) => this.tentativeCost(track, detections[d]!.box, embeddings[d]!)));
-    return { pairs, matchedTrack, matchedDetection };
-  }
-
   private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array, views: FrameViews, wasLost: boolean): DetectionAssignment {
     const box = frame.detections[d]!.box;
     if (wasLost) {
@@ -633,63 +577,6 @@ class ChunkTrackerImpl implements ChunkTracker {
       survivors.push(track);
     }
     this.tracks = survivors;
-  }
-
-  /** One optimal assignment of tracks × detections under `cost` (+Infinity = forbidden). */
-  private associate(tracks: Track[], detections: number[], cost: (track: Track, detection: number) => number): [Track, number][] {
-    if (tracks.length === 0 || detections.length === 0) return [];
-    const matrix = new Float64Array(tracks.length * detections.length);
-    for (let t = 0; t < tracks.length; t += 1) {
-      for (let d = 0; d < detections.length; d += 1) matrix[t * detections.length + d] = cost(tracks[t]!, detections[d]!);
-    }
-    const rowToCol = linearSumAssignment(matrix, tracks.length, detections.length);
-    const matches: [Track, number][] = [];
-    for (let t = 0; t < tracks.length; t += 1) {
-      const column = rowToCol[t]!;
-      if (column >= 0) matches.push([tracks[t]!, detections[column]!]);
-    }
-    return matches;
-  }
-
-  private fusedCost(track: Track, box: Box, embedding: Float32Array): number {
-    const options = this.options;
-    const overlap = iou(track.predicted, box);
-    if (track.phase === 'lost') {
-      // Lost: re-found by appearance anywhere, or by a clear overlap with a compatible look.
-      const similarity = this.lostTrackSimilarity(track, embedding);
-      const known = similarity !== Number.NEGATIVE_INFINITY;
-      const byAppearance = similarity >= options.refindSimilarity;
-      const byOverlap = overlap >= options.lowScoreMinIoU && (!known || 1 - similarity <= options.maxAppearanceDistance);
-      if (!byAppearance && !byOverlap) return Number.POSITIVE_INFINITY;
-      const distance = known ? 1 - similarity : 1 - overlap;
-      return options.iouWeight * (1 - overlap) + (1 - options.iouWeight) * distance;
-    }
-    if (overlap < options.minIoU) return Number.POSITIVE_INFINITY;
-    return this.overlapAppearanceCost(track, overlap, embedding);
-  }
-
-  /** Best cosine of a detection with a lost track's bank or running appearance; −Infinity without either. */
-  private lostTrackSimilarity(track: Track, embedding: Float32Array): number {
-    let similarity = track.bank === null ? Number.NEGATIVE_INFINITY : bankSimilarity(track.bank, embedding);
-    if (track.appearance !== null && track.appearance.length === embedding.length) similarity = Math.max(similarity, dot(track.appearance, embedding));
-    return similarity;
-  }
-
-  private tentativeCost(track: Track, box: Box, embedding: Float32Array): number {
-    const overlap = iou(track.predicted, box);
-    if (overlap < this.options.tentativeMinIoU) return Number.POSITIVE_INFINITY;
-    return this.overlapAppearanceCost(track, overlap, embedding);
-  }
-
-  private overlapAppearanceCost(track: Track, overlap: number, embedding: Float32Array): number {
-    const options = this.options;
-    if (track.appearance === null || track.appearance.length !== embedding.length) return 1 - overlap;
-    const distance = 1 - dot(track.appearance, embedding);
-    if (distance > options.maxAppearanceDistance && overlap < options.appearanceVetoMaxIoU) return Number.POSITIVE_INFINITY;
-    // A look this far from the track's is another horse, however well the boxes overlap — when
-    // the track's own views agree well enough for its appearance to be trusted at all.
-    if (distance > options.maxOverlapAppearanceDistance && track.selfSimilarity >= options.trustedAppearanceSimilarity) return Number.POSITIVE_INFINITY;
-    return options.iouWeight * (1 - overlap) + (1 - options.iouWeight) * distance;
   }
 
   // ── observations ───────────────────────────────────────────────────────────────────────────
