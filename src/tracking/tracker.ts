@@ -264,7 +264,7 @@ const CO_VISIBLE_RESET_MARGIN = 0.1;
 /** Two detections overlapping at least this much may be one horse: no evidence of two. */
 const CO_VISIBLE_MAX_IOU = 0.5;
 /** A detection with at least this share of its box inside another's shows a piece of its horse, not all of it. */
-const MOSTLY_HIDDEN = 0.5;
+const MOSTLY_HIDDEN = 0.8;
 /** Confident vectors held per unidentified track; the oldest go first. */
 const MAX_PENDING_VECTORS = 16;
 /** Weight of the old value in a track's running appearance agreement. */

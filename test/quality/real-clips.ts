@@ -56,6 +56,23 @@ export async function cutClip(clip: string, seconds: number, outDir: string): Pr
   return (await readdir(outDir)).filter((name) => name.startsWith('chunk_')).sort().map((name) => path.join(outDir, name));
 }
 
+/**
+ * Clips made from the real photo ../shared/data/horses.jpg (4 horses a detector finds, about 6 in
+ * all, overlapping): a 2 s still, and an 8 s pan of a 480-px window across it and back, so the
+ * horses at the left leave the view and come back.
+ */
+export async function photoClips(outDir: string): Promise<{ still: string; pan: string }> {
+  await mkdir(outDir, { recursive: true });
+  const ffmpeg = resolveFfmpegPath({});
+  const photo = path.join(SHARED, 'data', 'horses.jpg');
+  const encode = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-r', '25'];
+  const still = path.join(outDir, 'still.mp4');
+  const pan = path.join(outDir, 'pan.mp4');
+  await run(ffmpeg, ['-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', '2', '-vf', 'scale=772:512', ...encode, still]);
+  await run(ffmpeg, ['-loglevel', 'error', '-y', '-loop', '1', '-i', photo, '-t', '8', '-vf', "crop=480:512:x='(772-480)*(1-abs(t/4-1))':y=0", ...encode, pan]);
+  return { still, pan };
+}
+
 export interface RealRun {
   chunks: PersistedChunk[];
   /** Joined predictions (provisional tracks attributed to their horse), the clip's frame numbering. */

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cutClip, groundTruthOf, REAL_DIR, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLOX_OSNET } from './real-clips.ts';
+import { cutClip, groundTruthOf, photoClips, REAL_DIR, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLOX_OSNET } from './real-clips.ts';
 
 const TIMEOUT_MS = 300_000;
 
@@ -62,4 +62,35 @@ describe('identity on real footage (YOLOX-nano + OSNet)', () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe('a real photo as a still and as a pan (YOLOX-nano + OSNet)', () => {
+  it(
+    'the 2 s still: all 4 horses the detector sees are reported (decided or provisional)',
+    async () => {
+      const { still } = await photoClips(path.join(root, 'photo'));
+      const result = await runRealChunks([still], path.join(root, 'still-data'), YOLOX_OSNET, 25);
+      const reported = result.chunks[0]!.result.horses;
+      expect(reported.length).toBeGreaterThanOrEqual(4);
+      expect(reported.every((horse) => horse.detections >= 5)).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
+
+  for (const chunkS of [2, 4]) {
+    it(
+      `the pan there and back in ${chunkS} s chunks: the horses seen at the start come back with the same IDs`,
+      async () => {
+        const { pan } = await photoClips(path.join(root, 'photo'));
+        const files = await cutClip(pan, chunkS, path.join(root, `pan-${chunkS}s`));
+        const result = await runRealChunks(files, path.join(root, `pan-${chunkS}s-data`), YOLOX_OSNET, 25);
+        const idsIn = (from: number, to: number) => [...new Set(result.rows.filter((row) => row.frame >= from && row.frame <= to).map((row) => row.id))].sort();
+        // The same view: the first and the last second of the 8 s pan (25 fps).
+        expect(idsIn(1, 25).length).toBeGreaterThanOrEqual(3);
+        expect(idsIn(176, 200)).toEqual(idsIn(1, 25));
+        expect(result.horsesRegistered).toBeLessThanOrEqual(5);
+      },
+      TIMEOUT_MS,
+    );
+  }
 });
