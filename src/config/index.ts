@@ -21,13 +21,25 @@ const commaList = z
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
 
 const urlWithProtocols = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.join(' or ')}//`);
+  z
+    .string()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.join(' or ')}//`)
+    .refine((value) => {
+      // Clients decode these parts later and would fail with a bare "URI malformed".
+      try {
+        const url = new URL(value);
+        for (const part of [url.username, url.password, url.pathname, url.search]) decodeURIComponent(part);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'has a malformed %-escape (write % as %25)');
 
 /** Every variable paddock reads, with its default. Unknown PADDOCK_* variables are refused. */
 const environmentSchema = z.object({
@@ -143,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(relevant[variable])})`, {
+    throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(redacted(variable, relevant[variable]))})`, {
       variable,
     });
   }
@@ -191,4 +203,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
     maxDeliveries: e.PADDOCK_MAX_DELIVERIES,
     pruneInactiveDays: e.PADDOCK_PRUNE_INACTIVE_DAYS,
   };
+}
+
+/** Variables whose whole value is a secret. */
+const SECRET_VARIABLE = /PASSWORD|TOKEN|SECRET|(^|_)KEY$/;
+const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)([^:@/?#]*):([^@/?#]*)@/i;
+const QUERY_SECRETS = /([?&](?:password|pass|token|secret)=)[^&#]*/gi;
+
+/**
+ * A value as it may appear in an error message: secret variables masked whole, a URL's password
+ * (`scheme://user:password@host`) and `password=`/`token=` query values replaced by ***.
+ */
+export function redacted(variable: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (SECRET_VARIABLE.test(variable)) return '***';
+  return value.replace(URL_CREDENTIALS, '$1$2:***@').replace(QUERY_SECRETS, '$1***');
 }

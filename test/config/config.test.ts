@@ -36,6 +36,29 @@ describe('configuration', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(variable));
   });
 
+  it('never quotes a password or token in a config error', () => {
+    const messageOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const badScheme = messageOf({ DATABASE_URL: 'postgress://u:S3cretPW@h/db' });
+    expect(badScheme).toContain('DATABASE_URL');
+    expect(badScheme).toContain('postgress://u:***@h/db');
+    expect(badScheme).not.toContain('S3cretPW');
+    expect(messageOf({ REDIS_URL: 'http://:S3cretPW@h:6379' })).not.toContain('S3cretPW');
+    expect(messageOf({ DATABASE_URL: 'mysql://h/db?password=S3cretPW&x=1' })).not.toContain('S3cretPW');
+    expect(messageOf({ NATS_PASSWORD: '' , PADDOCK_NATS_ACK_WAIT_S: 'x', NATS_TOKEN: 'T0ken' })).not.toContain('T0ken');
+  });
+
+  it('names the variable of a URL with a malformed %-escape (clients would only say "URI malformed")', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://:%zz@127.0.0.1:6379' })).toThrow(/invalid REDIS_URL: has a malformed %-escape/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@h/%zz' })).toThrow(/invalid DATABASE_URL/);
+  });
+
   it('refuses unknown PADDOCK_ variables (typos)', () => {
     expect(() => loadConfig({ PADDOCK_SAMPLE_FSP: '5' })).toThrow(/PADDOCK_SAMPLE_FSP/);
   });
