@@ -79,7 +79,8 @@ export function isPaddockError(error: unknown): error is PaddockError {
 }
 
 /** Exit codes of the contract: 2 for bad usage or configuration, 1 for any runtime failure. */
-const BAD_CONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONFIG_INVALID', 'USAGE', 'MODEL_MISSING', 'MODEL_INVALID', 'PROVIDER_UNAVAILABLE']);
+// NOT_FOUND (an unknown horse ID) and MOT_INVALID (a malformed MOT file) are what the user typed.
+const BAD_CONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONFIG_INVALID', 'USAGE', 'MODEL_MISSING', 'MODEL_INVALID', 'PROVIDER_UNAVAILABLE', 'NOT_FOUND', 'MOT_INVALID']);
 
 /**
  * Exit codes of the contract: 2 for bad usage or configuration (a model named by

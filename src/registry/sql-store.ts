@@ -439,6 +439,8 @@ export class SqlRegistryStore implements RegistryStore {
   async rename(streamId: string, horseId: string, name: string): Promise<void> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 200) throw new UsageError('a horse name must have 1 to 200 characters');
+    // Names are printed in terminals and logs: no control characters (escape sequences, newlines).
+    if (/\p{Cc}/u.test(trimmed)) throw new UsageError('a horse name must not contain control characters');
     await this.db.transaction(async (client) => {
       await this.bumpStream(client, streamId);
       const { rows } = await client.query(
@@ -518,7 +520,8 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async prune(inactiveDays: number, now: Date = new Date()): Promise<PruneResult> {
-    if (!Number.isFinite(inactiveDays) || inactiveDays < 0) throw new UsageError('--inactive-days must be a non-negative number');
+    // 0 would drop the avatars of horses seen minutes ago.
+    if (!Number.isFinite(inactiveDays) || inactiveDays < 1) throw new UsageError('--inactive-days must be at least 1');
     const cutoff = new Date(now.getTime() - inactiveDays * 86_400_000);
     const { inactive, dropped } = await this.db.transaction(async (client) => {
       const found = await client.query<{ stream_id: string; id: string }>(

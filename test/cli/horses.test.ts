@@ -51,19 +51,30 @@ describe('paddock horses (embedded database)', () => {
     expect(after.map((h: { id: string }) => h.id)).toEqual(['horse_001']);
     expect(after[0].total_detections).toBe(20);
 
-    const pruned = await runCli(['horses', 'prune', '--inactive-days', '0'], env);
+    const pruned = await runCli(['horses', 'prune', '--inactive-days', '1'], env);
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toMatch(/dropped 1 thumbnail/);
   });
 
-  it('exits 1 with one clear line for an unknown horse, 2 for bad usage or configuration', async () => {
+  it('exits 2 with one clear line for an unknown horse, bad usage or configuration', async () => {
     const unknown = await runCli(['horses', 'thumbnail', '--stream', stream, 'horse_404', '-o', '/tmp/x.jpg'], env);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe(`paddock: unknown horse horse_404 in stream ${stream}`);
     expect((await runCli(['horses', 'list'], env)).code).toBe(2);
     const badConfig = await runCli(['horses', 'list', '--stream', stream], { ...env, PADDOCK_CACHE_TTL_S: '-1' });
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/PADDOCK_CACHE_TTL_S/);
+    const pruneNow = await runCli(['horses', 'prune', '--inactive-days', '0'], env);
+    expect(pruneNow.code).toBe(2);
+    expect(pruneNow.stderr).toMatch(/--inactive-days/);
+    const control = await runCli(['horses', 'rename', '--stream', stream, 'horse_002', 'Bad\u001b[31mName'], env);
+    expect(control.code).toBe(2);
+    expect(control.stderr.trim()).toBe('paddock: a horse name must not contain control characters');
+    const badStream = await runCli(['horses', 'list', '--stream', 'barn 1/../x'], env);
+    expect(badStream.code).toBe(2);
+    expect(badStream.stderr).toMatch(/--stream/);
+    const badProcess = await runCli(['process', 'x.mp4', '--stream', 'no spaces'], env);
+    expect(badProcess.code).toBe(2);
     const empty = await runCli(['horses', 'list', '--stream', 'nobody', '--json'], env);
     expect(empty.stdout.trim()).toBe('[]');
   });

@@ -43,7 +43,7 @@ describe('paddock eval', () => {
     expect(stdout).toMatch(/HOTA\s+39\.14 %/);
   });
 
-  it('exits 2 on bad usage and 1 on an unreadable or malformed file, with one line naming it', async () => {
+  it('exits 2 on bad usage, a missing or a malformed file, with one line naming it', async () => {
     const [usage, badNumber, missing, malformed] = await Promise.all([
       paddock('eval', '--gt', GT),
       paddock('eval', '--gt', GT, '--pred', PRED, '--gt-min-conf', 'high'),
@@ -53,9 +53,9 @@ describe('paddock eval', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--pred');
     expect(badNumber.code).toBe(2);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe('paddock: /nonexistent/gt.txt: no such file');
-    expect(malformed.code).toBe(1);
+    expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain(`${BIN}:1:`);
   });
 });

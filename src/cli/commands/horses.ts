@@ -4,10 +4,11 @@ import { NotFoundError } from '../../errors/index.ts';
 import { openRegistry, type SqlRegistryStore } from '../../registry/index.ts';
 import type { HorseSummary } from '../../registry/types.ts';
 import { commandContext } from '../context.ts';
+import { parseStreamIdOption } from '../stream-option.ts';
 
 export function parsePositiveInt(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  if (value.trim() === '' || !Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
 }
 
@@ -78,7 +79,7 @@ export function registerHorsesCommand(program: Command): void {
   horses
     .command('list')
     .description("the stream's registry")
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .option('--json', 'print a JSON array')
     .action(async (options: { stream: string; json?: boolean }) => {
       const list = await withRegistry((store) => store.listHorses(options.stream));
@@ -90,7 +91,7 @@ export function registerHorsesCommand(program: Command): void {
   horses
     .command('rename')
     .description('set a display name')
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .argument('<id>', 'horse ID, e.g. horse_001')
     .argument('<name>', 'display name')
     .action(async (id: string, name: string, options: { stream: string }) => {
@@ -101,7 +102,7 @@ export function registerHorsesCommand(program: Command): void {
   horses
     .command('merge')
     .description('merge DROP into KEEP (one horse that was registered twice)')
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .argument('<keep>', 'the horse ID that stays')
     .argument('<drop>', 'the horse ID merged into KEEP')
     .action(async (keep: string, drop: string, options: { stream: string }) => {
@@ -113,7 +114,7 @@ export function registerHorsesCommand(program: Command): void {
   horses
     .command('thumbnail')
     .description('write the avatar JPEG')
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .requiredOption('-o, --output <file>', 'output JPEG file')
     .argument('<id>', 'horse ID')
     .action(async (id: string, options: { stream: string; output: string }) => {
@@ -137,7 +138,7 @@ export function registerHorsesCommand(program: Command): void {
   horses
     .command('herd')
     .description("declare a stream's herd: at the expected size, tracks are assigned to the official horses and no new horse is created")
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .option('--expected <n>', 'expected number of horses', parsePositiveInt)
     .option('--official <ids>', 'comma-separated official horse IDs')
     .option('--clear', 'remove the herd declaration (discovery mode)')

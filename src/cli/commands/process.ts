@@ -7,6 +7,7 @@ import { planFileChunks, runChunkEvents } from '../../pipeline/run-files.ts';
 import { openPipeline } from '../../pipeline/runtime.ts';
 import type { PersistedChunk } from '../../pipeline/types.ts';
 import { commandContext } from '../context.ts';
+import { parseStreamIdOption } from '../stream-option.ts';
 
 export function describeChunk(persisted: PersistedChunk): string {
   const { result } = persisted;
@@ -30,7 +31,7 @@ export function registerProcessCommand(program: Command): void {
     .command('process')
     .description('run chunk files, in the order given, as consecutive chunks of one stream through the daemon\'s stream machine and registry')
     .argument('<files...>', 'chunk video files')
-    .requiredOption('--stream <id>', 'stream ID')
+    .requiredOption('--stream <id>', 'stream ID', parseStreamIdOption)
     .option('--json', 'print one chunk result per line')
     .option('--mot-out <file>', 'write MOTChallenge predictions for these chunks')
     .action(async (files: string[], options: { stream: string; json?: boolean; motOut?: string }) => {

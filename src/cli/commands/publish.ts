@@ -2,12 +2,13 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError, errorMessage } from '../../errors/index.ts';
-import { MAX_CHUNK_DURATION_S, isValidStreamId } from '../../sources/chunk-event.ts';
+import { MAX_CHUNK_DURATION_S } from '../../sources/chunk-event.ts';
 import { connectNats } from '../../sources/nats-connection.ts';
 import { publishChunkEvent } from '../../sources/publish-event.ts';
 import { decodeOptionsFromConfig, probeVideo } from '../../video/index.ts';
 import type { PaddockConfig } from '../../config/index.ts';
 import { commandContext } from '../context.ts';
+import { parseStreamIdOption } from '../stream-option.ts';
 
 interface PublishOptions {
   stream: string;
@@ -52,13 +53,12 @@ export function registerPublishCommand(program: Command): void {
     .command('publish')
     .description('publish one chunk event for FILE to horses.chunks.<stream> through JetStream')
     .argument('<file>', 'the chunk video (its absolute path becomes the event uri)')
-    .requiredOption('--stream <id>', 'stream id (1-128 of A-Z a-z 0-9 _ -)')
+    .requiredOption('--stream <id>', 'stream id (1-128 of A-Z a-z 0-9 _ -)', parseStreamIdOption)
     .requiredOption('--sequence <n>', "the chunk's position in its stream")
     .option('--chunk-id <id>', 'chunk id (default <stream>-<sequence padded to 6>)')
     .option('--start-time <iso>', "ISO-8601 time of the chunk's first frame (default: now minus the duration)")
     .option('--duration <s>', 'chunk duration in seconds (default: probed from the file)')
     .action(async (file: string, options: PublishOptions) => {
-      if (!isValidStreamId(options.stream)) throw new UsageError(`--stream must be 1-128 characters of A-Z a-z 0-9 _ -, got "${options.stream}"`);
       const sequence = parseSequence(options.sequence);
       const chunkId = options.chunkId ?? `${options.stream}-${String(sequence).padStart(6, '0')}`;
       const uri = path.resolve(file);
