@@ -71,6 +71,10 @@ const environmentSchema = z.object({
   PADDOCK_INTER_OP_THREADS: intFrom(0, 256).default(0),
   PADDOCK_SAMPLE_FPS: numberFrom(0.1, 120).default(5),
   PADDOCK_HTTP_PORT: intFrom(0, 65535).default(9464),
+  PADDOCK_HTTP_HOST: z
+    .string()
+    .regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+|[A-Za-z0-9.-]+)$/, 'must be an IP address or host name to bind')
+    .default('0.0.0.0'),
   PADDOCK_METRICS_MAX_STREAMS: intFrom(1, 10_000).default(50),
   PADDOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PADDOCK_CACHE_TTL_S: intFrom(1, 7 * 24 * 3600).default(300),
@@ -124,6 +128,8 @@ export interface PaddockConfig {
   };
   sampleFps: number;
   httpPort: number;
+  /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
+  httpHost: string;
   /** Streams that get their own `stream` label in metrics; the rest share `stream="other"`. */
   metricsMaxStreams: number;
   logLevel: Environment['PADDOCK_LOG_LEVEL'];
@@ -192,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
     },
     sampleFps: e.PADDOCK_SAMPLE_FPS,
     httpPort: e.PADDOCK_HTTP_PORT,
+    httpHost: e.PADDOCK_HTTP_HOST,
     metricsMaxStreams: e.PADDOCK_METRICS_MAX_STREAMS,
     logLevel: e.PADDOCK_LOG_LEVEL,
     cache: { ttlSeconds: e.PADDOCK_CACHE_TTL_S, indexSize: e.PADDOCK_CACHE_INDEX_SIZE },

@@ -60,6 +60,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const http: HttpServer = createHttpServer({
     metricsRegistry: metrics.registry,
     port: config.httpPort,
+    host: config.httpHost,
     logger,
     readiness: readinessFromChecks({
       models: () => ready.models || 'loading',

@@ -191,10 +191,19 @@ export class JetStreamSource implements ChunkSource {
     return delivery;
   }
 
+  /**
+   * Dead-letters an invalid message. Counted (onInvalid, onDeadLetter) once its record is stored:
+   * a message whose dead letter failed comes back and must not be counted twice.
+   */
   private refuse(msg: JsMsg, kind: InvalidKind, streamId: string, reason: string): undefined {
-    this.logger.warn({ subject: msg.subject, streamSequence: msg.seq, kind, reason }, 'invalid chunk message dead-lettered');
-    callHook(this.options.hooks.onInvalid, (error) => this.hookFailed('onInvalid', error), kind, reason);
-    this.track(this.publishDeadLetter(msg, streamId, `invalid message (${kind}): ${reason}`).then(() => undefined));
+    this.track(
+      this.publishDeadLetter(msg, streamId, `invalid message (${kind}): ${reason}`).then((published) => {
+        if (!published) return;
+        this.logger.warn({ subject: msg.subject, streamSequence: msg.seq, kind, reason }, 'invalid chunk message dead-lettered');
+        callHook(this.options.hooks.onInvalid, (error) => this.hookFailed('onInvalid', error), kind, reason);
+        callHook(this.options.hooks.onDeadLetter, (error) => this.hookFailed('onDeadLetter', error), streamId, `EVENT_INVALID: invalid message (${kind}): ${reason}`);
+      }),
+    );
     return undefined;
   }
 

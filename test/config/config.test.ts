@@ -59,6 +59,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@h/%zz' })).toThrow(/invalid DATABASE_URL/);
   });
 
+  it('binds the HTTP server to PADDOCK_HTTP_HOST (default every address)', () => {
+    expect(loadConfig({}).httpHost).toBe('0.0.0.0');
+    expect(loadConfig({ PADDOCK_HTTP_HOST: '127.0.0.1' }).httpHost).toBe('127.0.0.1');
+    expect(() => loadConfig({ PADDOCK_HTTP_HOST: 'http://x/' })).toThrow(/PADDOCK_HTTP_HOST/);
+  });
+
   it('refuses unknown PADDOCK_ variables (typos)', () => {
     expect(() => loadConfig({ PADDOCK_SAMPLE_FSP: '5' })).toThrow(/PADDOCK_SAMPLE_FSP/);
   });

@@ -49,6 +49,7 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
       PADDOCK_NATS_CONSUMER: `${tag}_paddock`,
       PADDOCK_NATS_ACK_WAIT_S: '4',
       PADDOCK_HTTP_PORT: '0',
+      PADDOCK_HTTP_HOST: '127.0.0.1',
       PADDOCK_SAMPLE_FPS: '5',
       PADDOCK_DATA_DIR: dir,
       PADDOCK_LOG_LEVEL: 'info',
@@ -132,6 +133,7 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
     expect(await count('barn-a')).toBe(await count('barn-b'));
 
     const httpUrl = String((await daemon.waitForLog((l) => l.msg === 'http endpoints up')).url);
+    expect(httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/); // PADDOCK_HTTP_HOST
     const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/paddock_chunks_total\{stream="barn-a",outcome="processed"\} 3/);
     expect(metrics).toMatch(/paddock_execution_provider_info\{model="detector",provider="cpu"\} 1/);

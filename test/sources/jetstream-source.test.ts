@@ -196,7 +196,11 @@ describe.skipIf(!natsUp)('JetStream source (real NATS)', () => {
     s.source.ack(delivery);
 
     const dead = await s.dlqMessages(4);
-    expect(s.calls.invalid.map(([kind]) => kind)).toEqual(['json', 'schema', 'stream-mismatch', 'subject']);
+    // Counted once each, when the dead letter is stored (the dead-letter alert sees them).
+    await waitFor(() => (s.calls.deadLettered.length >= 4 ? true : undefined), 3000, 'onDeadLetter for the invalid messages');
+    expect(s.calls.invalid.map(([kind]) => kind).sort()).toEqual(['json', 'schema', 'stream-mismatch', 'subject']);
+    expect(s.calls.deadLettered.map(([streamId]) => streamId).sort()).toEqual(['_invalid', 'cam5', 'cam5', 'cam5']);
+    expect(s.calls.deadLettered.every(([, reason]) => reason.startsWith('EVENT_INVALID: invalid message ('))).toBe(true);
     expect(dead.map((d) => d.subject)).toEqual([
       `${s.names.dlqSubjectPrefix}.cam5`,
       `${s.names.dlqSubjectPrefix}.cam5`,
@@ -209,7 +213,8 @@ describe.skipIf(!natsUp)('JetStream source (real NATS)', () => {
     expect(dead[2]?.record.reason).toMatch(/stream_id other does not match subject token cam5/);
     expect(dead[3]?.record.subject).toBe(`${s.names.subjectPrefix}.cam5.extra`);
     await s.settledUpTo(lastSeq);
-    expect(s.calls.deadLettered).toEqual([]);
+    expect(s.calls.deadLettered).toHaveLength(4);
+    expect(s.calls.invalid).toHaveLength(4);
   });
 
   it('stop() ends the iteration but deliveries in hand can still be settled', async () => {

@@ -25,7 +25,7 @@ describe('paddock publish', () => {
       runCli(['publish', video, '--stream', 'cam', '--sequence', '-4'], { NATS_URL: TEST_NATS_URL }),
       runCli(['publish', path.join(dir, 'nope.mp4'), '--stream', 'cam', '--sequence', '1'], { NATS_URL: TEST_NATS_URL }),
     ]);
-    expect(badStream).toMatchObject({ code: 2, stderr: expect.stringMatching(/^paddock: --stream must be .*\n$/) });
+    expect(badStream).toMatchObject({ code: 2, stderr: expect.stringMatching(/^paddock: option '--stream <id>' argument 'a.b' is invalid. expected 1-128 characters.*\n$/) });
     expect(badSequence).toMatchObject({ code: 2, stderr: expect.stringMatching(/^paddock: --sequence must be a non-negative integer/) });
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/nope\.mp4 is not a file/) });
   });
