@@ -9,6 +9,10 @@ import type { TrackerOptions } from '../tracking/options.ts';
 import { decodeChunk, type DecodedFrame, type DecodeOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail } from './types.ts';
 
+/** Decoding goes at most this far past a chunk's declared duration (seconds, or share of it if more). */
+const DURATION_MARGIN_S = 2;
+const DURATION_MARGIN_RATIO = 0.1;
+
 export interface ProcessChunkDeps {
   detector: Detector;
   embedder: Embedder;
@@ -47,7 +51,10 @@ export async function processChunk(
   let frameHeight = 0;
   let partial: string | null = null;
 
-  const frames = decodeChunk(event.uri, event.chunkId, deps.decodeOptions)[Symbol.asyncIterator]();
+  // A file longer than its event says (a 2-hour file sent as a 4 s chunk) is decoded no further
+  // than the declared duration and a margin: it cannot hold a tracking slot for hours.
+  const maxDurationS = event.durationS + Math.max(DURATION_MARGIN_S, DURATION_MARGIN_RATIO * event.durationS);
+  const frames = decodeChunk(event.uri, event.chunkId, { ...deps.decodeOptions, maxDurationS })[Symbol.asyncIterator]();
   try {
     while (true) {
       if (signal.aborted) throw new PaddockError('INTERNAL', `chunk ${event.chunkId} aborted: the stream actor stopped`);

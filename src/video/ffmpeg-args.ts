@@ -11,6 +11,8 @@ export interface SamplingOptions {
   sampleFps: number;
   maxWidth?: number | undefined;
   maxHeight?: number | undefined;
+  /** Seconds of input read at most (`-t` on the input): a file longer than its event says is cut there. */
+  maxDurationS?: number | undefined;
 }
 
 function formatNumber(value: number): string {
@@ -58,6 +60,7 @@ export function buildDecodeArgs(input: VideoInput, options: SamplingOptions): st
       input.protocols.join(','),
       '-format_whitelist',
       VIDEO_DEMUXERS.join(','),
+      ...(options.maxDurationS === undefined ? [] : ['-t', formatNumber(Math.max(0.001, options.maxDurationS))]),
     ])
     .videoFilters(filters)
     .outputOptions(['-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-pix_fmt', 'rgb24'])

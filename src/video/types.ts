@@ -16,6 +16,8 @@ export interface DecodeOptions {
   /** Frames are scaled by ffmpeg to fit within maxWidth x maxHeight, keeping aspect, never upscaled. */
   maxWidth?: number;
   maxHeight?: number;
+  /** Seconds of the chunk decoded at most (its declared duration plus a margin); unset: all of it. */
+  maxDurationS?: number;
   /** ffmpeg is killed when it delivers no frame for this long while we wait for one. */
   timeoutMs: number;
   /** Explicit ffmpeg binary (FFMPEG_PATH); otherwise PATH, then @ffmpeg-installer/ffmpeg. */

@@ -26,6 +26,19 @@ function expectedSampleTimes(videoFps: number, frameCount: number, sampleFps: nu
   return times;
 }
 
+describe('decodeChunk with a duration bound', () => {
+  it('reads no further than maxDurationS of a longer file', async () => {
+    const dir = await makeTempDir();
+    const long = await makeTestsrc(dir, 'long.mp4', { width: 160, height: 120, fps: 10, seconds: 12 });
+    const all = await collect(long, { ...OPTIONS, sampleFps: 2 });
+    const bounded = await collect(long, { ...OPTIONS, sampleFps: 2, maxDurationS: 3 });
+    expect(all.at(-1)!.timestampS).toBeGreaterThan(11);
+    expect(bounded.length).toBeGreaterThan(0);
+    expect(bounded.at(-1)!.timestampS).toBeLessThan(3);
+    expect(bounded.length).toBeLessThanOrEqual(6);
+  });
+});
+
 describe('decodeChunk', () => {
   let dir: string;
   let landscape: string; // 640x480, 25 fps, 2 s
