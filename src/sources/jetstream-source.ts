@@ -14,7 +14,7 @@ import { errorMessage } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ChunkDelivery } from '../../machines/types.ts';
 import { isValidStreamId, parseChunkEvent } from './chunk-event.ts';
-import { INVALID_STREAM_TOKEN, deadLetterRecord, deadLetterSubject } from './dead-letter.ts';
+import { INVALID_STREAM_TOKEN, deadLetterRecord, deadLetterSubject, encodeDeadLetter } from './dead-letter.ts';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_CHUNK_STREAM,
@@ -31,6 +31,8 @@ import type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';
 
 export const DEFAULT_MAX_MESSAGES = 16;
 export const DEFAULT_PULL_EXPIRES_MS = 30_000;
+/** NATS's default max_payload, when the server did not say. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Redelivery delay when a dead letter could not be published (the message must not be lost). */
 const DLQ_FAILURE_NAK_MS = 10_000;
 
@@ -217,8 +219,10 @@ export class JetStreamSource implements ChunkSource {
       payloadText: msg.string(),
       failedAt: new Date(),
     });
+    // Headroom for the message's own subject and headers within the server's max_payload.
+    const maxBytes = Math.max(4096, (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - 4096);
     try {
-      await this.js.publish(deadLetterSubject(this.options.dlqSubjectPrefix, streamId), JSON.stringify(record));
+      await this.js.publish(deadLetterSubject(this.options.dlqSubjectPrefix, streamId), encodeDeadLetter(record, msg.string(), maxBytes));
     } catch (error) {
       this.logger.error({ subject: msg.subject, streamSequence: msg.seq, err: errorMessage(error) }, 'dead letter could not be published; message left for redelivery');
       this.trySettle(msg, 'nak', (m) => m.nak(DLQ_FAILURE_NAK_MS));

@@ -217,6 +217,19 @@ describe.skipIf(!natsUp)('JetStream source (real NATS)', () => {
     expect(s.calls.invalid).toHaveLength(4);
   });
 
+  it('stores the dead letter of a 600 KB payload of quotes and of deeply nested JSON: never nak-looped and lost', async () => {
+    const s = await scratchSource('huge');
+    await s.publish('cam6', '"'.repeat(600 * 1024));
+    await s.publish('cam6', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    const lastSeq = await s.publishEvent(chunk('cam6', 1));
+    s.source.ack(await s.puller.value(5000));
+    const dead = await s.dlqMessages(2);
+    expect(dead[0]?.record).toMatchObject({ stream_id: 'cam6', payload_truncated: true, payload_bytes: 600 * 1024 });
+    expect(typeof dead[1]?.record.payload).toBe('string');
+    const info = await s.settledUpTo(lastSeq);
+    expect(info.num_redelivered).toBe(0);
+  });
+
   it('stop() ends the iteration but deliveries in hand can still be settled', async () => {
     const s = await scratchSource('stop');
     const seq = await s.publishEvent(chunk('cam6', 1));
