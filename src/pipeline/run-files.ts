@@ -22,7 +22,9 @@ export function supervisorOptionsFrom(config: PaddockConfig) {
   return {
     maxInflight: config.maxInflight,
     idleTimeoutMs: config.idleTimeoutMs,
-    shutdownDeadlineMs: config.shutdownDeadlineMs,
+    // In-flight chunks get the deadline less what closing the connections may take, so the
+    // daemon's absolute deadline (cli/commands/run.ts) is rarely the one that ends it.
+    shutdownDeadlineMs: Math.max(1000, config.shutdownDeadlineMs - Math.min(5000, Math.floor(config.shutdownDeadlineMs / 3))),
     // In-progress acks well inside JetStream's ack wait, so a long chunk is never redelivered.
     workingIntervalMs: Math.min(10_000, Math.floor(config.natsTopology.ackWaitMs / 3)),
     stream: { maxDeliveries: config.maxDeliveries },

@@ -115,4 +115,32 @@ describe.skipIf(!available)('paddock run when NATS goes away and comes back', ()
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
   });
+
+  it('SIGTERM while NATS is unreachable: the daemon is gone by the shutdown deadline', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'paddock-deadline-'));
+    const port = await freePort();
+    const frozen = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dir, 'jetstream')], { stdio: 'ignore' });
+    server = frozen;
+    await waitForPort(port, true);
+    const scratch = await createScratchDatabase();
+    cleanup.push(scratch.drop);
+    const stoppable = startDaemonProcess({
+      DATABASE_URL: scratch.url,
+      REDIS_URL: TEST_REDIS_URL,
+      NATS_URL: `nats://127.0.0.1:${port}`,
+      PADDOCK_HTTP_PORT: '0',
+      PADDOCK_DATA_DIR: dir,
+      PADDOCK_SHUTDOWN_DEADLINE_S: '6',
+    });
+    daemon = stoppable;
+    await stoppable.waitForLog((line) => line.msg === 'paddock ready');
+    // Frozen, not gone: connections stay open and every request hangs (the worst case for a drain).
+    frozen.kill('SIGSTOP');
+    const signalledAt = Date.now();
+    stoppable.child.kill('SIGTERM');
+    const code = await stoppable.exited;
+    frozen.kill('SIGCONT');
+    expect(Date.now() - signalledAt).toBeLessThan(6000 + 2000);
+    expect([0, 1]).toContain(code);
+  }, 60_000);
 });

@@ -18,6 +18,12 @@ export function registerRunCommand(program: Command): void {
           logger.warn({ signal }, 'second signal: exiting now');
           process.exit(1);
         }
+        // The deadline is absolute: whatever still hangs then (a NATS drain towards an unreachable
+        // server, a database that stopped answering) is abandoned. Unacked chunks are redelivered.
+        setTimeout(() => {
+          logger.error({ signal, deadline_s: config.shutdownDeadlineMs / 1000 }, 'shutdown deadline passed: exiting now');
+          process.exit(1);
+        }, config.shutdownDeadlineMs).unref();
         void daemon.shutdown(signal);
       };
       process.on('SIGTERM', onSignal);
