@@ -43,7 +43,7 @@ function roundSeconds(seconds: number): number {
 async function* decodeFrames(chunk: Chunk, options: DecodeOptions): AsyncGenerator<DecodedFrame, void, undefined> {
   validateOptions(chunk, options);
   const ffmpegPath = ffmpegFor(chunk, options);
-  const input = await resolveVideoInput(chunk, { allowedPaths: options.allowedPaths, allowedHosts: options.allowedHosts });
+  const input = await resolveVideoInput(chunk, { allowedPaths: options.allowedPaths, allowedHosts: options.allowedHosts, fetchTimeoutMs: options.timeoutMs });
   const ffmpeg = new RawFrameProcess(ffmpegPath, buildDecodeArgs(input, options));
   let index = 0;
   let originS: number | undefined;
@@ -87,6 +87,7 @@ async function* decodeFrames(chunk: Chunk, options: DecodeOptions): AsyncGenerat
   } finally {
     // Runs on completion, on error and when the consumer stops early (break/return): never leak ffmpeg.
     await ffmpeg.stop();
+    await input.release();
   }
 }
 

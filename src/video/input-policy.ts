@@ -2,26 +2,30 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { videoError } from './errors.ts';
+import { fetchToTempFile } from './http-fetch.ts';
 
 /** What ffmpeg is given for one chunk, and the only protocols it may use to read it. */
 export interface VideoInput {
-  /** The argument for `-i`: `file:<real path>` or the normalised http(s) URL. */
+  /** The argument for `-i`: `file:<real path>` (an http(s) chunk is fetched to a local file first). */
   ffmpegInput: string;
   /** Value for `-protocol_whitelist`. */
   protocols: readonly string[];
+  /** Removes what fetching left behind (the local copy of an http(s) chunk); call when done. */
+  release(): Promise<void>;
 }
 
 export interface InputPolicy {
   allowedPaths?: readonly string[] | undefined;
   allowedHosts?: readonly string[] | undefined;
+  /** An http(s) fetch that receives nothing for this long is abandoned (VIDEO_TIMEOUT). */
+  fetchTimeoutMs?: number | undefined;
 }
 
+const nothingToRelease = (): Promise<void> => Promise.resolve();
+
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
-// http redirects stay on the same scheme: an http input cannot be redirected to https and vice versa.
-const HTTP_PROTOCOLS: Record<string, readonly string[]> = {
-  'http:': ['http', 'tcp'],
-  'https:': ['https', 'tls', 'tcp'],
-};
+/** Default of fetchTimeoutMs. */
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 
 type Chunk = { chunkId: string; uri: string };
 
@@ -46,19 +50,30 @@ export async function resolveVideoInput(chunk: Chunk, policy: InputPolicy = {}):
     }
     return resolveLocalFile(chunk, filePath, policy);
   }
-  if (scheme === 'http' || scheme === 'https') return resolveHttp(chunk, policy);
+  if (scheme === 'http' || scheme === 'https') return fetchHttp(chunk, policy);
   throw videoError('VIDEO_FORBIDDEN', chunk, `the ${scheme}: scheme is not allowed (only a path, file:// or http(s)://)`, { scheme });
 }
 
-function resolveHttp(chunk: Chunk, policy: InputPolicy): VideoInput {
+/** Checks the URL, then fetches it (every redirect hop checked too) to a local file for ffmpeg. */
+async function fetchHttp(chunk: Chunk, policy: InputPolicy): Promise<VideoInput> {
+  const url = checkedHttpUrl(chunk, policy);
+  const fetched = await fetchToTempFile(chunk, url, {
+    allowedHosts: policy.allowedHosts,
+    idleTimeoutMs: policy.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+    hostAllowed,
+  });
+  return { ffmpegInput: `file:${fetched.path}`, protocols: ['file'], release: fetched.remove };
+}
+
+/** The URL of an http(s) chunk when its form and host are allowed (the policy's first check, no network). */
+export function checkedHttpUrl(chunk: Chunk, policy: InputPolicy): URL {
   let url: URL;
   try {
     url = new URL(chunk.uri);
   } catch (error) {
     throw videoError('VIDEO_FORBIDDEN', chunk, 'the URL cannot be parsed', {}, error);
   }
-  const protocols = HTTP_PROTOCOLS[url.protocol];
-  if (protocols === undefined || url.hostname === '') {
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     throw videoError('VIDEO_FORBIDDEN', chunk, 'only http(s) URLs with a host are accepted');
   }
   if (policy.allowedHosts !== undefined && !hostAllowed(url, policy.allowedHosts)) {
@@ -67,7 +82,7 @@ function resolveHttp(chunk: Chunk, policy: InputPolicy): VideoInput {
       allowedHosts: policy.allowedHosts,
     });
   }
-  return { ffmpegInput: url.href, protocols };
+  return url;
 }
 
 /** `host`, `host:port` or `*.domain` (any subdomain of domain), case-insensitive. */
@@ -123,5 +138,5 @@ async function resolveLocalFile(chunk: Chunk, filePath: string, policy: InputPol
   if (!stats.isFile()) {
     throw videoError('VIDEO_INVALID', chunk, `${real} is not a regular file`, { path: real });
   }
-  return { ffmpegInput: `file:${real}`, protocols: ['file'] };
+  return { ffmpegInput: `file:${real}`, protocols: ['file'], release: nothingToRelease };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { VIDEO_DEMUXERS } from './ffmpeg-args.ts';
 import { FfmpegLogSummary } from './ffmpeg-log.ts';
 import { resolveFfmpegPath } from './ffmpeg-path.ts';
-import { resolveVideoInput } from './input-policy.ts';
+import { resolveVideoInput, type VideoInput } from './input-policy.ts';
 import { videoError } from './errors.ts';
 import type { DecodeOptions } from './types.ts';
 
@@ -49,17 +49,25 @@ export async function probeVideo(uri: string, chunkId: string, options: Omit<Dec
   } catch (error) {
     throw videoError('FFMPEG_MISSING', chunk, (error as Error).message, {}, error);
   }
-  const input = await resolveVideoInput(chunk, { allowedPaths: options.allowedPaths, allowedHosts: options.allowedHosts });
+  const input = await resolveVideoInput(chunk, { allowedPaths: options.allowedPaths, allowedHosts: options.allowedHosts, fetchTimeoutMs: options.timeoutMs });
+  try {
+    return await probeInput(chunk, input, ffmpegPath, options.timeoutMs);
+  } finally {
+    await input.release();
+  }
+}
+
+async function probeInput(chunk: { chunkId: string; uri: string }, input: VideoInput, ffmpegPath: string, timeoutMs: number): Promise<VideoProbe> {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'level+info', '-protocol_whitelist', input.protocols.join(','), '-format_whitelist', VIDEO_DEMUXERS.join(','), '-i', input.ffmpegInput];
   const { stderr, timedOut, spawnError } = await new Promise<{ stderr: string; timedOut: boolean; spawnError: Error | undefined }>((resolve) => {
-    execFile(ffmpegPath, args, { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20, encoding: 'utf8' }, (error, _stdout, stderrText) => {
+    execFile(ffmpegPath, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20, encoding: 'utf8' }, (error, _stdout, stderrText) => {
       const failure = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
       const notStarted = failure !== null && typeof failure.code === 'string' && failure.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
       resolve({ stderr: stderrText, timedOut: failure?.killed === true, spawnError: notStarted ? failure : undefined });
     });
   });
   if (spawnError !== undefined) throw videoError('FFMPEG_MISSING', chunk, `ffmpeg ${ffmpegPath} could not be started: ${spawnError.message}`, { ffmpegPath }, spawnError);
-  if (timedOut) throw videoError('VIDEO_TIMEOUT', chunk, `probing took longer than ${options.timeoutMs} ms; ffmpeg was killed`, { timeoutMs: options.timeoutMs });
+  if (timedOut) throw videoError('VIDEO_TIMEOUT', chunk, `probing took longer than ${timeoutMs} ms; ffmpeg was killed`, { timeoutMs });
   const probe = parseProbeOutput(stderr);
   if (probe !== undefined) return probe;
   const log = new FfmpegLogSummary();

@@ -34,15 +34,28 @@ describe('ffmpeg process lifetime', () => {
   let server: http.Server;
   let base: string;
   const requests: string[] = [];
+  // Another host (127.0.0.2 would need root; another port is another host:port for the allow-list).
+  let secretServer: http.Server;
+  let secretBase: string;
+  const secretRequests: string[] = [];
 
   beforeAll(async () => {
     dir = await makeTempDir();
     tenSeconds = await makeTestsrc(dir, 'ten.mp4', { width: 320, height: 240, fps: 25, seconds: 10, extra: ['-movflags', '+faststart'] });
+    ({ server: secretServer, base: secretBase } = await listen((request, response) => {
+      secretRequests.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'video/mp4' });
+      fs.createReadStream(tenSeconds).pipe(response);
+    }));
     ({ server, base } = await listen((request, response) => {
       requests.push(request.url ?? '');
       if (request.url === '/ten.mp4') {
         response.writeHead(200, { 'content-type': 'video/mp4' });
         fs.createReadStream(tenSeconds).pipe(response);
+      } else if (request.url === '/redir-inside') {
+        response.writeHead(302, { location: '/ten.mp4' }).end();
+      } else if (request.url === '/redir-outside') {
+        response.writeHead(302, { location: `${secretBase}/secret.mp4` }).end();
       } else if (request.url === '/hang.mp4') {
         // Accepts the request and never answers.
       } else {
@@ -53,7 +66,9 @@ describe('ffmpeg process lifetime', () => {
 
   afterAll(async () => {
     server.closeAllConnections();
+    secretServer.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => secretServer.close(resolve));
     await fsp.rm(dir, { recursive: true, force: true });
   });
 
@@ -98,9 +113,29 @@ describe('ffmpeg process lifetime', () => {
     expect(timestamps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('checks every redirect hop against the allowed hosts: a redirect elsewhere is refused and never fetched', async () => {
+    const allowedHosts = [new URL(base).host];
+    const inside: number[] = [];
+    for await (const frame of decodeChunk(`${base}/redir-inside`, 'chunk-9', { ...OPTIONS, sampleFps: 1, allowedHosts })) inside.push(frame.index);
+    expect(inside).toHaveLength(10);
+    const error = await errorOf(`${base}/redir-outside`, { ...OPTIONS, allowedHosts });
+    expect(error?.code).toBe('VIDEO_FORBIDDEN');
+    expect(error?.message).toMatch(/not in the allowed hosts/);
+    expect(secretRequests).toEqual([]);
+    expect(await childProcesses('ffmpeg')).toEqual([]);
+  });
+
+  it('without an allow-list, refuses loopback and private hosts (naming the setting that allows them)', async () => {
+    const before = requests.length;
+    const error = await errorOf(`${base}/ten.mp4`, OPTIONS);
+    expect(error?.code).toBe('VIDEO_FORBIDDEN');
+    expect(error?.message).toMatch(/internal address .*PADDOCK_ALLOWED_HOSTS/);
+    expect(requests.length).toBe(before); // refused before any request
+  });
+
   it('reports an http 404 as VIDEO_MISSING', async () => {
     const uri = `${base}/gone.mp4`;
-    const error = await errorOf(uri, OPTIONS);
+    const error = await errorOf(uri, { ...OPTIONS, allowedHosts: ['127.0.0.1'] });
     expect(error?.code).toBe('VIDEO_MISSING');
     expect(error?.details).toMatchObject({ chunkId: 'chunk-9', uri });
   });

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaddockError } from '../../src/errors/index.ts';
 import { decodeChunk, resolveVideoInput, type DecodeOptions } from '../../src/video/index.ts';
-import { hostAllowed, isInside } from '../../src/video/input-policy.ts';
+import { isInternalAddress } from '../../src/video/http-fetch.ts';
+import { checkedHttpUrl, hostAllowed, isInside } from '../../src/video/input-policy.ts';
 import { makeTempDir, makeTestsrc } from './fixtures.ts';
 
 async function errorOf(uri: string, options: DecodeOptions): Promise<PaddockError | undefined> {
@@ -79,7 +80,7 @@ describe('input policy', () => {
 
   it('accepts an allowed path and reports a missing one inside it as VIDEO_MISSING', async () => {
     const input = await resolveVideoInput({ chunkId: 'c', uri: video }, { allowedPaths: [allowed] });
-    expect(input).toEqual({ ffmpegInput: `file:${await fs.realpath(video)}`, protocols: ['file'] });
+    expect(input).toMatchObject({ ffmpegInput: `file:${await fs.realpath(video)}`, protocols: ['file'] });
     await expect(resolveVideoInput({ chunkId: 'c', uri: path.join(allowed, 'gone.mp4') }, { allowedPaths: [allowed] })).rejects.toMatchObject({
       code: 'VIDEO_MISSING',
     });
@@ -93,12 +94,16 @@ describe('input policy', () => {
     await refusedBeforeFfmpeg('https://cams.example.com.evil.net/a.mp4', { allowedHosts: ['cams.example.com', '*.example.com'] });
   });
 
-  it('limits ffmpeg to the protocols of the input', async () => {
-    expect(await resolveVideoInput({ chunkId: 'c', uri: 'http://cams.example.com/a.mp4' }, { allowedHosts: ['cams.example.com'] })).toEqual({
-      ffmpegInput: 'http://cams.example.com/a.mp4',
-      protocols: ['http', 'tcp'],
-    });
-    expect((await resolveVideoInput({ chunkId: 'c', uri: 'HTTPS://Cams.Example.com:8443/a.mp4' })).protocols).toEqual(['https', 'tls', 'tcp']);
+  it('normalises http(s) URLs before any fetch (ffmpeg itself only ever reads local files)', () => {
+    expect(checkedHttpUrl({ chunkId: 'c', uri: 'HTTPS://Cams.Example.com:8443/a.mp4' }, {}).href).toBe('https://cams.example.com:8443/a.mp4');
+    expect(() => checkedHttpUrl({ chunkId: 'c', uri: 'https://user@/x.mp4' }, {})).toThrow(expect.objectContaining({ code: 'VIDEO_FORBIDDEN' }));
+  });
+
+  it('tells internal addresses (refused without an allow-list) from public ones', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1']) {
+      expect(isInternalAddress(address)).toBe(true);
+    }
+    for (const address of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111']) expect(isInternalAddress(address)).toBe(false);
   });
 
   it('refuses playlists and concat lists that would make ffmpeg open other files', async () => {
