@@ -49,6 +49,7 @@ function delivery(streamId: string, sequence: number): ChunkDelivery {
 const noopEffects: StreamEffects<{ version: number }, null> = {
   loadRegistry: async () => ({ registry: { version: 0 }, lastSequence: null }),
   isChunkDone: async () => false,
+  interruptedAttempts: async () => 0,
   registryVersionMoved: async () => false,
   processChunk: async () => null,
   persistChunk: async ({ registry }) => ({ registry }),

@@ -46,7 +46,7 @@ import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xs
 import { PaddockError } from '../src/errors/index.ts';
 import { backoffMs, resolveStreamOptions } from './options.ts';
 import type { StreamOptions } from './options.ts';
-import { isPermanentFailure } from './types.ts';
+import { isInfrastructureFailure, isPermanentFailure } from './types.ts';
 import type { ChunkDelivery, ChunkEvent, DeliveryPort, FailureStage, LoadedRegistry, StreamEffects, StreamEmitted } from './types.ts';
 
 export interface StreamInput {
@@ -86,6 +86,8 @@ interface CheckInput {
 interface ChunkCheck {
   done: boolean;
   versionMoved: boolean;
+  /** Attempts at this chunk that a crash cut short (started, never finished in order). */
+  interrupted: number;
 }
 
 export type StreamEvent =
@@ -284,12 +286,11 @@ export const streamMachine = setup({
     bufferFull: ({ context }) => context.buffer.length >= context.options.maxBuffer,
     hasBuffered: ({ context }) => context.buffer.length > 0,
     hasCurrent: ({ context }) => context.current !== null,
-    deliveriesExhausted: ({ context }) =>
-      context.current !== null && context.current.deliveryCount > context.options.maxDeliveries,
     stopRequested: ({ context }) => context.stopRequested,
     attemptsLeft: ({ context }) => context.attempts < context.options.maxAttempts && !isPermanentFailure(context.lastError),
+    // Never the chunk's fault: the registry cannot be read or written, or an effect says so.
     infrastructureFailure: ({ context }) =>
-      context.failedStage === 'load' || context.failedStage === 'check',
+      context.failedStage === 'load' || context.failedStage === 'check' || context.failedStage === 'persist' || isInfrastructureFailure(context.lastError),
     retryStageIs: ({ context }, params: { stage: FailureStage }) => context.failedStage === params.stage,
   },
   delays: {
@@ -364,19 +365,6 @@ export const streamMachine = setup({
       },
     },
     checking: {
-      always: {
-        guard: 'deliveriesExhausted',
-        target: 'idle',
-        actions: [
-          enqueueActions(({ context, enqueue }) => {
-            const delivery = context.current as ChunkDelivery;
-            enqueue({
-              type: 'settleCurrent',
-              params: { how: 'dead-letter', reason: `delivered ${delivery.deliveryCount} times (limit ${context.options.maxDeliveries})` },
-            });
-          }),
-        ],
-      },
       invoke: {
         src: 'checkChunk',
         input: ({ context }) => ({
@@ -386,6 +374,18 @@ export const streamMachine = setup({
         }),
         onDone: [
           { guard: ({ event }) => event.output.done, target: 'idle', actions: { type: 'settleCurrent', params: { how: 'skip' } } },
+          {
+            // A chunk during which the process died this often is likely what kills it. Redeliveries
+            // after restarts, shutdowns and outages do not count: only attempts a crash cut short.
+            guard: ({ context, event }) => event.output.interrupted >= context.options.maxDeliveries,
+            target: 'idle',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              enqueue({
+                type: 'settleCurrent',
+                params: { how: 'dead-letter', reason: `processing was cut short ${event.output.interrupted} times by the process dying (limit ${context.options.maxDeliveries})` },
+              });
+            }),
+          },
           {
             guard: ({ event }) => event.output.versionMoved,
             target: 'loadingRegistry',
@@ -485,8 +485,12 @@ export function provideStreamEffects<R, O>(effects: StreamEffects<R, O>, port: D
     actors: {
       loadRegistry: fromPromise<LoadedRegistry<unknown>, { streamId: string }>(({ input }) => effects.loadRegistry(input)),
       checkChunk: fromPromise<ChunkCheck, CheckInput>(async ({ input }) => {
-        if (await effects.isChunkDone({ streamId: input.streamId, chunkId: input.chunkId })) return { done: true, versionMoved: false };
-        return { done: false, versionMoved: await effects.registryVersionMoved({ streamId: input.streamId, registry: input.registry as R }) };
+        if (await effects.isChunkDone({ streamId: input.streamId, chunkId: input.chunkId })) return { done: true, versionMoved: false, interrupted: 0 };
+        const [versionMoved, interrupted] = await Promise.all([
+          effects.registryVersionMoved({ streamId: input.streamId, registry: input.registry as R }),
+          effects.interruptedAttempts({ streamId: input.streamId, chunkId: input.chunkId }),
+        ]);
+        return { done: false, versionMoved, interrupted };
       }),
       processChunk: fromPromise<unknown, { streamId: string; event: ChunkEvent; registry: unknown }>(({ input, signal }) =>
         effects.processChunk({ streamId: input.streamId, event: input.event, registry: input.registry as R, signal }),

@@ -46,6 +46,12 @@ export interface StreamEffects<R = unknown, O = unknown> {
   loadRegistry(input: { streamId: string }): Promise<LoadedRegistry<R>>;
   /** Whether the chunk is already in the stream's chunk log (the idempotency check). */
   isChunkDone(input: { streamId: string; chunkId: string }): Promise<boolean>;
+  /**
+   * Attempts at the chunk that started and never finished in order (the process died): counted
+   * durably by processChunk's implementation. Redeliveries alone (restarts, shutdowns, outages)
+   * never count.
+   */
+  interruptedAttempts(input: { streamId: string; chunkId: string }): Promise<number>;
   /** Whether the stored registry changed since `registry` was loaded (another writer, a CLI merge…). */
   registryVersionMoved(input: { streamId: string; registry: R }): Promise<boolean>;
   /** Decode + detect + embed + track one chunk against the registry. `signal` aborts on actor stop. */
@@ -78,6 +84,11 @@ export interface DeliveryPort {
  * An error an effect rejects with may say that retrying cannot help (a missing or invalid video,
  * a forbidden URI): `permanent: true`. The chunk is then dead-lettered after its first attempt.
  */
+/** An error that is not the chunk's fault (the database, NATS…): `infrastructure: true`. Never dead-letters the chunk. */
+export function isInfrastructureFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { infrastructure?: unknown }).infrastructure === true;
+}
+
 export function isPermanentFailure(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }

@@ -36,6 +36,9 @@ export type ErrorCode =
 /** Failures of a chunk that no retry can fix: it is dead-lettered at once. */
 const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['VIDEO_MISSING', 'VIDEO_INVALID', 'VIDEO_EMPTY', 'VIDEO_FORBIDDEN', 'EVENT_INVALID', 'TRACKING_INVALID']);
 
+/** Failures of a service, not of the chunk: the chunk is given back, never dead-lettered for them. */
+const INFRASTRUCTURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DATABASE', 'NATS_UNAVAILABLE', 'NATS']);
+
 export class PaddockError extends Error {
   override readonly name: string = 'PaddockError';
   readonly code: ErrorCode;
@@ -50,6 +53,11 @@ export class PaddockError extends Error {
   /** Retrying cannot help (read by the stream machine, see machines/types.ts isPermanentFailure). */
   get permanent(): boolean {
     return PERMANENT_CODES.has(this.code);
+  }
+
+  /** Not the chunk's fault: a service it needs failed (read by the stream machine, isInfrastructureFailure). */
+  get infrastructure(): boolean {
+    return INFRASTRUCTURE_CODES.has(this.code);
   }
 }
 

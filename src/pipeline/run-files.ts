@@ -101,7 +101,7 @@ export async function runChunkEvents(options: {
   onStreamEvent?: (event: StreamEmitted) => void;
 }): Promise<FileDeliveryOutcome[]> {
   const { logger } = options;
-  const source = createFileListSource(options.events);
+  const source = createFileListSource(options.events, options.config.maxDeliveries);
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     fail = reject;

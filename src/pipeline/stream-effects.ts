@@ -1,4 +1,5 @@
 import type { StreamEffects } from '../../machines/types.ts';
+import { errorMessage, PaddockError } from '../errors/index.ts';
 import type { RegistrySnapshot, RegistryStore } from '../registry/types.ts';
 import { persistChunk } from './persist-chunk.ts';
 import { processChunk, type ProcessChunkDeps } from './process-chunk.ts';
@@ -26,6 +27,7 @@ export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistryS
       return { registry, lastSequence };
     },
     isChunkDone: ({ streamId, chunkId }) => deps.store.isChunkProcessed(streamId, chunkId),
+    interruptedAttempts: ({ streamId, chunkId }) => deps.store.interruptedAttempts(streamId, chunkId),
     async registryVersionMoved({ streamId, registry }) {
       const started = performance.now();
       const stored = await deps.store.registryVersion(streamId);
@@ -35,7 +37,15 @@ export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistryS
     async processChunk({ streamId, event, registry, signal }) {
       const loadMs = pendingLoadMs.get(streamId) ?? 0;
       pendingLoadMs.delete(streamId);
-      return processChunk(deps, event, registry, signal, loadMs);
+      // Counted as interrupted until it ends in order: only a process that dies mid-chunk leaves it counted.
+      await infrastructure(() => deps.store.attemptStarted(streamId, event.chunkId));
+      try {
+        return await processChunk(deps, event, registry, signal, loadMs);
+      } finally {
+        await deps.store.attemptEnded(streamId, event.chunkId).catch((error: unknown) => {
+          deps.logger.warn({ stream_id: streamId, chunk_id: event.chunkId, err: errorMessage(error) }, 'could not record the end of a chunk attempt');
+        });
+      }
     },
     async persistChunk({ registry, outcome }) {
       const persisted = await persistChunk(deps.store, registry, outcome);
@@ -43,4 +53,14 @@ export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistryS
       return { registry: persisted.registry };
     },
   };
+}
+
+/** Runs a registry call whose failure is the database's, never the chunk's. */
+async function infrastructure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof PaddockError && error.infrastructure) throw error;
+    throw new PaddockError('DATABASE', `the registry is unavailable: ${errorMessage(error)}`, { cause: error });
+  }
 }

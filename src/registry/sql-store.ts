@@ -410,6 +410,25 @@ export class SqlRegistryStore implements RegistryStore {
     });
   }
 
+  async attemptStarted(streamId: string, chunkId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO chunk_attempts (stream_id, chunk_id, interrupted) VALUES ($1, $2, 1)
+       ON CONFLICT (stream_id, chunk_id) DO UPDATE SET interrupted = chunk_attempts.interrupted + 1, updated_at = now()`,
+      [streamId, chunkId],
+    );
+  }
+
+  async attemptEnded(streamId: string, chunkId: string): Promise<void> {
+    // One row per chunk in flight; it goes once nothing is left to count.
+    await this.db.query('UPDATE chunk_attempts SET interrupted = interrupted - 1, updated_at = now() WHERE stream_id = $1 AND chunk_id = $2', [streamId, chunkId]);
+    await this.db.query('DELETE FROM chunk_attempts WHERE stream_id = $1 AND chunk_id = $2 AND interrupted <= 0', [streamId, chunkId]);
+  }
+
+  async interruptedAttempts(streamId: string, chunkId: string): Promise<number> {
+    const { rows } = await this.db.query<{ interrupted: number }>('SELECT interrupted FROM chunk_attempts WHERE stream_id = $1 AND chunk_id = $2', [streamId, chunkId]);
+    return Math.max(0, Number(rows[0]?.interrupted ?? 0));
+  }
+
   async isChunkProcessed(streamId: string, chunkId: string): Promise<boolean> {
     const { rows } = await this.db.query('SELECT 1 FROM stream_chunks WHERE stream_id = $1 AND chunk_id = $2', [streamId, chunkId]);
     return rows.length > 0;

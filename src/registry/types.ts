@@ -109,6 +109,12 @@ export interface RegistryStore {
   load(streamId: string): Promise<RegistrySnapshot>;
   saveChunk(chunk: ChunkRecord, updates: HorseChunkUpdate[]): Promise<SaveChunkResult>;
   isChunkProcessed(streamId: string, chunkId: string): Promise<boolean>;
+  /** Tracking of the chunk starts: counted as interrupted until attemptEnded. */
+  attemptStarted(streamId: string, chunkId: string): Promise<void>;
+  /** Tracking of the chunk ended in order (done, failed or given back). */
+  attemptEnded(streamId: string, chunkId: string): Promise<void>;
+  /** Attempts at the chunk cut short by the process dying. */
+  interruptedAttempts(streamId: string, chunkId: string): Promise<number>;
   lastSequence(streamId: string): Promise<number | null>;
   registryVersion(streamId: string): Promise<number>;
   listHorses(streamId: string): Promise<HorseSummary[]>;

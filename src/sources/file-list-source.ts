@@ -1,5 +1,7 @@
 import type { ChunkDelivery, ChunkEvent, DeliveryPort } from '../../machines/types.ts';
 
+const DEFAULT_MAX_GIVE_BACKS = 5;
+
 export type FileDeliveryOutcome = { status: 'acked' } | { status: 'dead-lettered'; reason: string };
 
 export interface FileListSource {
@@ -14,9 +16,10 @@ export interface FileListSource {
 /**
  * Chunk files named on the command line (`paddock process`, `paddock demo`) as deliveries for
  * the same supervisor the daemon runs: ack and dead-letter settle them, a nak gives a file back
- * after its delay, as JetStream would.
+ * after its delay, as JetStream would — at most `maxGiveBacks` times: a one-shot command must end
+ * (the registry unreachable for good), so the file then counts as failed.
  */
-export function createFileListSource(events: ChunkEvent[]): FileListSource {
+export function createFileListSource(events: ChunkEvent[], maxGiveBacks = DEFAULT_MAX_GIVE_BACKS): FileListSource {
   const outcomes = new Map<number, FileDeliveryOutcome>();
   let redeliver: ((delivery: ChunkDelivery) => void) | null = null;
   let finish: (outcomes: FileDeliveryOutcome[]) => void = () => {};
@@ -44,6 +47,10 @@ export function createFileListSource(events: ChunkEvent[]): FileListSource {
       deadLetter: (delivery, reason) => settle(delivery, { status: 'dead-lettered', reason }),
       working: () => {},
       nak: (delivery, delayMs) => {
+        if (delivery.deliveryCount > maxGiveBacks) {
+          settle(delivery, { status: 'dead-lettered', reason: `given back ${delivery.deliveryCount} times without being processed (is the registry reachable?)` });
+          return;
+        }
         const again: ChunkDelivery = { event: delivery.event, deliveryCount: delivery.deliveryCount + 1, handle: delivery.handle };
         setTimeout(() => redeliver?.(again), delayMs);
       },

@@ -31,6 +31,8 @@ import type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';
 
 export const DEFAULT_MAX_MESSAGES = 16;
 export const DEFAULT_PULL_EXPIRES_MS = 30_000;
+/** JetStream's max_deliver for no limit. */
+const UNLIMITED_DELIVERIES = -1;
 /** NATS's default max_payload, when the server did not say. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Redelivery delay when a dead letter could not be published (the message must not be lost). */
@@ -46,9 +48,9 @@ export interface JetStreamSourceOptions {
   dlqSubjectPrefix?: string;
   ackWaitMs?: number;
   /**
-   * Deliveries the machines may try (config.maxDeliveries). The consumer's max_deliver is one
-   * more: the stream machine dead-letters a delivery whose count exceeds this limit, with its
-   * reason, and a message that ran out of server-side deliveries would vanish without a DLQ record.
+   * Unused by the consumer, kept for callers: redeliveries are unlimited server-side (max_deliver
+   * −1), since restarts, shutdowns and outages must never use up a chunk's deliveries; the stream
+   * machine dead-letters a chunk only for its own failures (see machines/stream.ts).
    */
   maxDeliveries?: number;
   maxAckPending?: number;
@@ -86,7 +88,7 @@ export async function openJetStreamSource(nc: NatsConnection, input: JetStreamSo
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, options.streamName, options.subjectPrefix, logger);
   await ensureStream(jsm, options.dlqStreamName, options.dlqSubjectPrefix, logger);
-  await ensureConsumer(jsm, options.streamName, options.consumerName, { ackWaitMs: options.ackWaitMs, maxDeliveries: options.maxDeliveries + 1, maxAckPending: options.maxAckPending }, logger);
+  await ensureConsumer(jsm, options.streamName, options.consumerName, { ackWaitMs: options.ackWaitMs, maxDeliveries: UNLIMITED_DELIVERIES, maxAckPending: options.maxAckPending }, logger);
   const js = jetstream(nc);
   const consumer = await js.consumers.get(options.streamName, options.consumerName);
   const messages = await consumer.consume({ max_messages: options.maxMessages, expires: options.expiresMs });

@@ -69,8 +69,8 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
     await scratch?.drop();
   });
 
-  const launch = async () => {
-    const daemon = startDaemon(env);
+  const launch = async (extra: Record<string, string> = {}) => {
+    const daemon = startDaemon({ ...env, ...extra });
     daemons.push(daemon);
     await daemon.waitForLog((line) => line.msg === 'paddock ready');
     return daemon;
@@ -193,6 +193,24 @@ describe.skipIf(!available)('paddock run on NATS JetStream, PostgreSQL and Redis
     expect(horses).toHaveLength(reference.horses.length);
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
+  });
+
+  it('shutdowns never use up a chunk: SIGTERM mid-chunk again and again, with a delivery limit of 1, dead-letters nothing', async () => {
+    const limitOne = { PADDOCK_MAX_DELIVERIES: '1', PADDOCK_SHUTDOWN_DEADLINE_S: '3' };
+    await publish('term-f', 1);
+    await publish('term-f', 2);
+    for (let round = 0; round < 3; round += 1) {
+      const daemon = await launch(limitOne);
+      await daemon.waitForLog((line) => line.msg === 'registry loaded' && line.stream_id === 'term-f');
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
+    const last = await launch(limitOne);
+    await until(async () => (await chunkRows('term-f')).length === 2);
+    expect(await chunkRows('term-f')).toEqual(['term-f-1', 'term-f-2']);
+    expect(deadLetters.filter((d) => d.stream_id === 'term-f')).toEqual([]);
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
   });
 
   it('on SIGTERM during a chunk, finishes it (or naks it for redelivery) and exits 0', async () => {

@@ -74,6 +74,13 @@ export class FakeStore implements StreamEffects<FakeRegistry, FakeOutcome> {
     return this.chunkLog.get(streamId)?.has(chunkId) ?? false;
   }
 
+  /** Attempts cut short by a crash, per chunk ID (set by tests). */
+  readonly interrupted = new Map<string, number>();
+
+  async interruptedAttempts({ chunkId }: { streamId: string; chunkId: string }): Promise<number> {
+    return this.interrupted.get(chunkId) ?? 0;
+  }
+
   async registryVersionMoved({ streamId, registry }: { streamId: string; registry: FakeRegistry }): Promise<boolean> {
     this.calls.push({ stage: 'version', streamId });
     this.fail('version');

@@ -238,12 +238,33 @@ describe('stream machine', () => {
     expect(s.port.ops('ack')).toEqual([chunk(2)]);
   });
 
-  it('dead-letters a delivery seen more than maxDeliveries times without processing it', async () => {
+  it('processes a delivery redelivered many times (restarts, shutdowns, outages never count against a chunk)', async () => {
     const s = startStream({ maxDeliveries: 3 });
-    s.send(1, 4);
+    s.send(1, 40);
     await flush();
-    expect(s.store.tracked()).toEqual([]);
-    expect(s.port.calls).toEqual([{ op: 'deadLetter', chunkId: chunk(1), reason: 'delivered 4 times (limit 3)' }]);
+    expect(s.store.tracked()).toEqual([chunk(1)]);
+    expect(s.port.ops('ack')).toEqual([chunk(1)]);
+  });
+
+  it('dead-letters, without processing, a chunk during which the process died maxDeliveries times', async () => {
+    const s = startStream({ maxDeliveries: 3 });
+    s.store.interrupted.set(chunk(1), 3);
+    s.send(1, 7);
+    s.send(2);
+    await flush();
+    expect(s.store.tracked()).toEqual([chunk(2)]);
+    expect(s.port.calls.filter((c) => c.op === 'deadLetter')).toEqual([
+      { op: 'deadLetter', chunkId: chunk(1), reason: 'processing was cut short 3 times by the process dying (limit 3)' },
+    ]);
+  });
+
+  it('never dead-letters a chunk the database could not save: it is given back for later', async () => {
+    const s = startStream({ maxAttempts: 2 });
+    s.store.failures.set('persist', 5);
+    s.send(1);
+    await advance(s.clock, 10_000, 500);
+    expect(s.port.calls.filter((c) => c.op === 'deadLetter')).toEqual([]);
+    expect(s.port.ops('nak')).toEqual([chunk(1)]);
   });
 
   it('on a stream with an empty chunk log, starts at sequence 1 even when later chunks arrive first', async () => {

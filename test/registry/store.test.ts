@@ -140,6 +140,21 @@ for (const backend of backends) {
       expect((await store.load(streamId)).trackerState).toBeNull();
     });
 
+    it('counts the attempts at a chunk that the process did not live to finish', async () => {
+      const streamId = uniqueId('attempts');
+      expect(await store.interruptedAttempts(streamId, 'c1')).toBe(0);
+      await store.attemptStarted(streamId, 'c1'); // the process dies here
+      await store.attemptStarted(streamId, 'c1'); // and here
+      await store.attemptStarted(streamId, 'c1');
+      await store.attemptEnded(streamId, 'c1'); // this one ended in order
+      expect(await store.interruptedAttempts(streamId, 'c1')).toBe(2);
+      expect(await store.interruptedAttempts(streamId, 'c2')).toBe(0);
+      await store.attemptEnded(streamId, 'c1');
+      await store.attemptEnded(streamId, 'c1');
+      expect(await store.interruptedAttempts(streamId, 'c1')).toBe(0);
+      expect((await db.query('SELECT count(*)::int AS n FROM chunk_attempts WHERE stream_id = $1', [streamId])).rows[0]).toEqual({ n: 0 });
+    });
+
     it('re-running migrations on an up-to-date database is a no-op', async () => {
       expect(await migrate(db)).toEqual([]);
     });
