@@ -1,5 +1,6 @@
 import type { ChunkEvent } from '../../machines/types.ts';
 import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/types.ts';
+import { decodeTrackerState, encodeTrackerState } from '../tracking/state.ts';
 import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
 
 function sameVectors(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
@@ -53,7 +54,8 @@ export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkRe
     horses,
     nextTrackingId: Math.max(registry.nextTrackingId, nextTrackingId, ...horses.map((horse) => horse.trackingId + 1)),
     registryVersion: clean ? saved.registryVersion : -1,
-    trackerState: saved.renumbered.size > 0 ? null : outcome.tracking.state,
+    // Through the stored encoding, so the next chunk resumes exactly as it would after a restart.
+    trackerState: saved.renumbered.size > 0 ? null : decodeTrackerState(encodeTrackerState(outcome.tracking.state)),
   };
 }
 

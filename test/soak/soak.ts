@@ -6,12 +6,18 @@
  * `npm run soak` runs the long version; test/soak/soak.test.ts a short one in CI.
  */
 import { chmodSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { loadConfig } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
+import { runChunkEvents } from '../../src/pipeline/run-files.ts';
+import { openPipeline } from '../../src/pipeline/runtime.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
 import { startSoakServers } from './servers.ts';
@@ -44,11 +50,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   chmodSync(root, 0o755); // the private PostgreSQL runs as the postgres user
   const servers = await startSoakServers(root);
   const daemons: DaemonProcess[] = [];
+  const closeServers: Array<() => void> = [];
+  const listen = async (handler: http.RequestListener): Promise<{ port: number }> => {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closeServers.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    return { port: (server.address() as AddressInfo).port };
+  };
   const tried: Array<[string, number]> = [];
-  const count = (what: string) => {
+  const count = (what: string, times = 1) => {
     const entry = tried.find(([name]) => name === what);
-    if (entry === undefined) tried.push([what, 1]);
-    else entry[1] += 1;
+    if (entry === undefined) tried.push([what, times]);
+    else entry[1] += times;
   };
   let random = options.seed ?? 7;
   const next = () => {
@@ -56,10 +72,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     return random / 2_147_483_648;
   };
   try {
-    const video = await writeSyntheticStream({ outDir: path.join(root, 'video'), horses: 2, chunks: options.chunksPerStream, secondsPerChunk: CHUNK_SECONDS, fps: 10, seed: options.seed ?? 7 });
+    const rendered = await writeSyntheticStream({ outDir: path.join(root, 'video'), horses: 2, chunks: options.chunksPerStream, secondsPerChunk: CHUNK_SECONDS, fps: 10, seed: options.seed ?? 7 });
+    const video = { chunks: await Promise.all(rendered.chunks.map(async (file) => {
+      const inside = path.join(root, 'allowed', path.basename(file));
+      await mkdir(path.dirname(inside), { recursive: true });
+      await copyFile(file, inside);
+      return inside;
+    })) };
     const streams = Array.from({ length: options.streams }, (_, i) => `${STREAM_PREFIX}${i + 1}`);
     const expected = new Set(streams.flatMap((stream) => video.chunks.map((_, c) => `${stream}-${c + 1}`)));
 
+    // Chunks must come from here; the HTTP server on loopback is allowed, the "secret" one is not.
+    const allowedDir = path.join(root, 'allowed');
+    await mkdir(allowedDir, { recursive: true });
+    const secretRequests: string[] = [];
+    const secret = await listen((request, response) => {
+      secretRequests.push(request.url ?? '');
+      response.writeHead(200).end('secret');
+    });
+    const redirector = await listen((_request, response) => {
+      response.writeHead(302, { location: `http://127.0.0.1:${secret.port}/secret.mp4` }).end();
+    });
     const nc = await connect({ servers: servers.nats.url });
     const js = jetstream(nc);
     const env = {
@@ -73,6 +106,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       PADDOCK_SAMPLE_FPS: '5',
       PADDOCK_EP: 'cpu',
       PADDOCK_LOG_LEVEL: 'info',
+      PADDOCK_ALLOWED_PATHS: allowedDir,
+      PADDOCK_ALLOWED_HOSTS: `127.0.0.1:${redirector.port}`,
     };
     const launch = async () => {
       const daemon = startDaemonProcess(env);
@@ -94,13 +129,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The first half now (under the kills), the rest while PostgreSQL refuses connections.
     const half = Math.ceil(video.chunks.length / 2);
     await publishChunks(0, half);
+    // The hostile corpus, on a stream of its own: every one must be dead-lettered with its reason.
+    const hostile: Array<[string, string]> = [
+      ['not JSON', '{"stream_id": "hostile",'],
+      ['schema', JSON.stringify({ stream_id: 'hostile', chunk_id: 'h-schema', sequence: -1, uri: video.chunks[0], start_time: 'yesterday', duration_s: 2 })],
+      ['path outside the allowed paths', hostileEvent('h-path', 1, '/etc/passwd')],
+      ['redirect to a host not allowed', hostileEvent('h-redirect', 2, `http://127.0.0.1:${redirector.port}/redir.mp4`)],
+      ['host not allowed', hostileEvent('h-host', 3, `http://127.0.0.1:${secret.port}/secret.mp4`)],
+      ['ftp URI', hostileEvent('h-ftp', 4, 'ftp://127.0.0.1/x.mp4')],
+      ['600 KB of quotes', '"'.repeat(600 * 1024)],
+      ['deeply nested JSON', `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
+    ];
+    for (const [, payload] of hostile) await js.publish('horses.chunks.hostile', payload);
+    count('hostile events (bad JSON and schema, forbidden', 0);
+    count('  paths, hosts and redirects, 600 KB, deep nesting)', hostile.length);
 
     const db = new pg.Client({ connectionString: servers.postgres.url });
     const processedIds = async (): Promise<string[]> => {
       const client = new pg.Client({ connectionString: servers.postgres.url });
       try {
         await client.connect();
-        return (await client.query<{ chunk_id: string }>('SELECT chunk_id FROM stream_chunks')).rows.map((row) => row.chunk_id);
+        return (await client.query<{ chunk_id: string }>("SELECT chunk_id FROM stream_chunks WHERE stream_id LIKE 'soak%'")).rows.map((row) => row.chunk_id);
       } catch {
         return [];
       } finally {
@@ -123,7 +172,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await servers.postgres.stop('clean');
     count(`PostgreSQL refusing connections for ${Math.round(options.postgresOutageMs / 1000)} s`);
     await publishChunks(half, video.chunks.length);
-    count(`chunks published during the outage: ${(video.chunks.length - half) * streams.length}`);
+    count('  chunks published during the outage', (video.chunks.length - half) * streams.length);
     await sleep(options.postgresOutageMs);
     await servers.postgres.start();
     await servers.redis.stop('kill');
@@ -141,7 +190,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const problems: string[] = [];
     await db.connect();
-    const rows = (await db.query<{ stream_id: string; chunk_id: string; sequence: number }>('SELECT stream_id, chunk_id, sequence FROM stream_chunks ORDER BY processed_at, sequence')).rows;
+    const rows = (await db.query<{ stream_id: string; chunk_id: string; sequence: number }>("SELECT stream_id, chunk_id, sequence FROM stream_chunks WHERE stream_id LIKE 'soak%' ORDER BY processed_at, sequence")).rows;
     const processed = new Set(rows.map((row) => row.chunk_id));
     const lost = [...expected].filter((id) => !processed.has(id));
     if (lost.length > 0) problems.push(`not processed: ${lost.join(', ')}`);
@@ -156,13 +205,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const twice = [...persistedTwice].filter(([, n]) => n > 1).map(([id]) => id);
     if (twice.length > 0) problems.push(`persisted more than once: ${twice.join(', ')}`);
     const jsm = await jetstreamManager(nc);
-    const deadLetters = await jsm.streams.info('HORSE_DLQ').then((info) => info.state.messages).catch(() => 0);
-    if (deadLetters > 0) problems.push(`${deadLetters} dead-lettered`);
+    const dlq = await deadLetterRecords(jsm);
+    const deadLetters = dlq.filter((record) => String(record.stream_id).startsWith('soak')).length;
+    if (deadLetters > 0) problems.push(`${deadLetters} valid chunks dead-lettered`);
+    const hostileDead = dlq.filter((record) => record.stream_id === 'hostile' || record.stream_id === '_invalid');
+    if (hostileDead.length !== hostile.length) problems.push(`${hostileDead.length} of ${hostile.length} hostile events dead-lettered`);
+    if (hostileDead.some((record) => typeof record.reason !== 'string' || record.reason.length === 0)) problems.push('a dead letter without its reason');
+    if (secretRequests.length > 0) problems.push(`forbidden fetches: ${secretRequests.join(', ')}`);
     const consumer = await jsm.consumers.info('HORSE_CHUNKS', 'paddock');
     if (consumer.num_pending !== 0 || consumer.num_ack_pending !== 0) problems.push(`consumer not settled: ${consumer.num_pending} pending, ${consumer.num_ack_pending} awaiting ack`);
-    const horses = (await db.query<{ stream_id: string; n: number }>('SELECT stream_id, count(*)::int AS n FROM horses WHERE merged_into IS NULL GROUP BY stream_id')).rows;
-    const counts = new Set(horses.map((row) => row.n));
-    if (counts.size > 1) problems.push(`streams with the same chunks built different registries: ${JSON.stringify(horses)}`);
+    // The same chunks undisturbed, in this process on an embedded registry: the reference registry.
+    const reference = await undisturbedRegistry(video.chunks, path.join(root, 'reference'), allowedDir);
+    const registries = (await db.query<{ stream_id: string; ids: string }>(
+      "SELECT stream_id, string_agg(id || ':' || total_detections, ',' ORDER BY id) AS ids FROM horses WHERE merged_into IS NULL AND stream_id LIKE 'soak%' GROUP BY stream_id",
+    )).rows;
+    const differing = registries.filter((row) => row.ids !== reference);
+    if (differing.length > 0 || registries.length !== streams.length) problems.push(`registries differ from an undisturbed run (${reference}): ${JSON.stringify(differing)}`);
     await db.end();
     await nc.close();
 
@@ -171,21 +229,56 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ['dead letters', String(deadLetters)],
       ['persisted twice', String(twice.length)],
       ['per-stream order', problems.some((p) => p.includes('out of order')) ? 'broken' : 'kept'],
-      ['registries', counts.size <= 1 ? `equal across streams (${[...counts].join('') || 0} horses each)` : 'differ'],
+      ['registries', differing.length === 0 ? `the same as an undisturbed run (${reference})` : 'differ'],
+      ['hostile events', `${hostileDead.length} of ${hostile.length} dead-lettered with their reason; ${secretRequests.length} forbidden fetches`],
       ['consumer', `${consumer.num_pending} pending, ${consumer.num_ack_pending} awaiting ack`],
       ['wall time', `${Math.round((Date.now() - started) / 1000)} s`],
     ];
     const table = [
-      'what was tried                              times',
-      ...tried.map(([what, n]) => `${what.padEnd(44)}${n}`),
+      `${'what was tried'.padEnd(52)}times`,
+      ...tried.map(([what, n]) => (n === 0 ? what : `${what.padEnd(52)}${n}`)),
       '',
       'what survived',
       ...survived.map(([what, value]) => `${what!.padEnd(20)}${value}`),
     ].join('\n');
     return { table, problems };
   } finally {
+    closeServers.forEach((close) => close());
     for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL');
     await servers.stopAll();
     await rm(root, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function hostileEvent(chunkId: string, sequence: number, uri: string): string {
+  return JSON.stringify({ stream_id: 'hostile', chunk_id: chunkId, sequence, uri, start_time: '2026-12-01T08:00:00Z', duration_s: 2 });
+}
+
+async function deadLetterRecords(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<Array<Record<string, unknown>>> {
+  const info = await jsm.streams.info('HORSE_DLQ').catch(() => null);
+  if (info === null || info.state.messages === 0) return [];
+  const records: Array<Record<string, unknown>> = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq += 1) {
+    const stored = await jsm.streams.getMessage('HORSE_DLQ', { seq }).catch(() => null);
+    if (stored !== null) records.push(stored.json<Record<string, unknown>>());
+  }
+  return records;
+}
+
+/** `id:total_detections` of every horse after the chunks ran undisturbed through the same pipeline. */
+async function undisturbedRegistry(chunks: string[], dataDir: string, allowedDir: string): Promise<string> {
+  const config = loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu', PADDOCK_SAMPLE_FPS: '5', PADDOCK_ALLOWED_PATHS: allowedDir });
+  const pipeline = await openPipeline({ config, logger: silentLogger(), migrations: 'apply' });
+  try {
+    const base = Date.UTC(2026, 11, 1, 8, 0, 0);
+    const events = chunks.map((uri, c) => ({ streamId: 'reference', chunkId: `reference-${c + 1}`, sequence: c + 1, uri, startTime: new Date(base + c * CHUNK_SECONDS * 1000), durationS: CHUNK_SECONDS }));
+    await runChunkEvents({ config, logger: silentLogger(), pipeline, events });
+    const horses = await pipeline.store.listHorses('reference');
+    return horses
+      .map((horse) => `${horse.id}:${horse.totalDetections}`)
+      .sort()
+      .join(',');
+  } finally {
+    await pipeline.close();
   }
 }
