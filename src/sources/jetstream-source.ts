@@ -31,6 +31,8 @@ import type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';
 
 export const DEFAULT_MAX_MESSAGES = 16;
 export const DEFAULT_PULL_EXPIRES_MS = 30_000;
+/** How long HORSE_DLQ remembers dead-letter IDs to drop a repeated one (set when it is created). */
+const DLQ_DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
 /** JetStream's max_deliver for no limit. */
 const UNLIMITED_DELIVERIES = -1;
 /** NATS's default max_payload, when the server did not say. */
@@ -87,7 +89,9 @@ export async function openJetStreamSource(nc: NatsConnection, input: JetStreamSo
   const logger = options.logger.child({ component: 'jetstream-source' });
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, options.streamName, options.subjectPrefix, logger);
-  await ensureStream(jsm, options.dlqStreamName, options.dlqSubjectPrefix, logger);
+  // Dead letters carry the original message's sequence as their ID: one redelivered after a crash
+  // between storing its dead letter and terminating it is not stored twice (within the window).
+  await ensureStream(jsm, options.dlqStreamName, options.dlqSubjectPrefix, logger, { duplicateWindowMs: DLQ_DUPLICATE_WINDOW_MS });
   await ensureConsumer(jsm, options.streamName, options.consumerName, { ackWaitMs: options.ackWaitMs, maxDeliveries: UNLIMITED_DELIVERIES, maxAckPending: options.maxAckPending }, logger);
   const js = jetstream(nc);
   const consumer = await js.consumers.get(options.streamName, options.consumerName);
@@ -224,7 +228,9 @@ export class JetStreamSource implements ChunkSource {
     // Headroom for the message's own subject and headers within the server's max_payload.
     const maxBytes = Math.max(4096, (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - 4096);
     try {
-      await this.js.publish(deadLetterSubject(this.options.dlqSubjectPrefix, streamId), encodeDeadLetter(record, msg.string(), maxBytes));
+      await this.js.publish(deadLetterSubject(this.options.dlqSubjectPrefix, streamId), encodeDeadLetter(record, msg.string(), maxBytes), {
+        msgID: `${this.options.streamName}:${msg.seq}`,
+      });
     } catch (error) {
       this.logger.error({ subject: msg.subject, streamSequence: msg.seq, err: errorMessage(error) }, 'dead letter could not be published; message left for redelivery');
       this.trySettle(msg, 'nak', (m) => m.nak(DLQ_FAILURE_NAK_MS));

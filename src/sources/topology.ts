@@ -34,14 +34,26 @@ function natsError(what: string, error: unknown): PaddockError {
 }
 
 /** A file-backed, limits-retention stream on `<subjectPrefix>.>`; an existing one is left as it is. */
-export async function ensureStream(jsm: JetStreamManager, name: string, subjectPrefix: string, logger: Logger): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjectPrefix: string,
+  logger: Logger,
+  options: { duplicateWindowMs?: number } = {},
+): Promise<StreamInfo> {
   try {
     return await jsm.streams.info(name);
   } catch (error) {
     if (!isNotFound(error, JetStreamApiCodes.StreamNotFound)) throw natsError(`cannot read JetStream stream ${name}`, error);
   }
   try {
-    const info = await jsm.streams.add({ name, subjects: [`${subjectPrefix}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
+    const info = await jsm.streams.add({
+      name,
+      subjects: [`${subjectPrefix}.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      ...(options.duplicateWindowMs === undefined ? {} : { duplicate_window: nanos(options.duplicateWindowMs) }),
+    });
     logger.info({ stream: name, subjects: info.config.subjects }, 'created JetStream stream');
     return info;
   } catch (error) {

@@ -184,6 +184,18 @@ describe.skipIf(!natsUp)('JetStream source (real NATS)', () => {
     expect(await s.puller.next(300)).toBe('timeout');
   });
 
+  it('stores one dead letter per message even when it is dead-lettered again (a crash before the message was terminated)', async () => {
+    const s = await scratchSource('dlq-twice');
+    await s.publishEvent(chunk('cam8', 1));
+    const delivery = await s.puller.value(5000);
+    s.source.deadLetter(delivery, 'track failed permanently: VIDEO_FORBIDDEN');
+    await s.dlqMessages(1);
+    s.source.deadLetter(delivery, 'track failed permanently: VIDEO_FORBIDDEN'); // as after a redelivery
+    await s.source.settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await jsm.streams.info(s.names.dlqStreamName)).state.messages).toBe(1);
+  });
+
   it('dead-letters invalid messages itself and never hands them over', async () => {
     const s = await scratchSource('bad');
     await s.publish('cam5', '{not json');
