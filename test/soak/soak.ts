@@ -185,7 +185,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await servers.nats.start();
     log('outages done');
 
-    while ((await processedIds()).length < expected.size && Date.now() - started < options.budgetMs) await sleep(1000);
+    // Everything settles: every chunk processed and the consumer holding nothing (a stream that
+    // lost a sequence to a dead letter waits out its gap timeout first).
+    const settledConsumer = async () => {
+      const jsmNow = await jetstreamManager(nc);
+      const info = await jsmNow.consumers.info('HORSE_CHUNKS', 'paddock').catch(() => null);
+      return info !== null && info.num_pending === 0 && info.num_ack_pending === 0;
+    };
+    while (((await processedIds()).length < expected.size || !(await settledConsumer())) && Date.now() - started < options.budgetMs) await sleep(1000);
     await sleep(6000); // past an ack wait: anything redelivered would show now
 
     const problems: string[] = [];
