@@ -67,8 +67,15 @@ export function matchDetections<T extends AssociationTrack>(
   const confirmedTracks = tracks.filter((track) => track.confirmed);
   // A detection a followed track overlaps this closely is that track's next box: a lost track
   // may not take it by appearance (a look-alike re-found on another horse's track).
+  // Only a follower that could take the detection itself speaks for it (one whose appearance gate
+  // refuses it — a look-alike twin — leaves it to the others).
   const following = tracks.filter((track) => track.phase !== 'lost');
-  const spokenFor = (d: number): boolean => following.some((track) => iou(track.predicted, detections[d]!.box) >= SPOKEN_FOR_IOU);
+  const spokenFor = (d: number): boolean =>
+    following.some((track) => {
+      if (iou(track.predicted, detections[d]!.box) < SPOKEN_FOR_IOU) return false;
+      const cost = track.phase === 'tentative' ? tentativeCost(track, detections[d]!.box, embeddings[d]!, options) : fusedCost(track, detections[d]!.box, embeddings[d]!, options);
+      return cost !== Number.POSITIVE_INFINITY;
+    });
   commit(
     associate(confirmedTracks, high, (track, d) =>
       track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : fusedCost(track, detections[d]!.box, embeddings[d]!, options),
