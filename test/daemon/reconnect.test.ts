@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
@@ -9,6 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
+import { freePort, waitForPort } from '../helpers/ports.ts';
 import { createScratchDatabase, serviceAvailable, TEST_REDIS_URL } from '../helpers/services.ts';
 
 /** A private nats-server, so stopping it disturbs no other suite. Missing binary: skip, but not under CI. */
@@ -16,31 +16,6 @@ const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 const natsServerInstalled = spawnSync(NATS_SERVER, ['--version']).status === 0;
 if (!natsServerInstalled && process.env.CI === 'true') throw new Error(`${NATS_SERVER} is missing; the reconnect test may not skip under CI=true`);
 const available = natsServerInstalled && (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, open: boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (isOpen === open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`port ${port} did not become ${open ? 'open' : 'closed'}`);
-}
 
 describe.skipIf(!available)('paddock run when NATS goes away and comes back', () => {
   let server: ChildProcess | null = null;

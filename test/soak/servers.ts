@@ -4,8 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort, waitForPort } from '../helpers/ports.ts';
 
 export const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -24,31 +24,6 @@ export function soakServersAvailable(): string | null {
   if (postgresBin() === undefined) return 'no PostgreSQL server binaries under /usr/lib/postgresql';
   if (spawnSync('id', ['-u', 'postgres']).status !== 0) return 'no postgres system user to run a private cluster as';
   return null;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitForPort(port: number, open: boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (isOpen === open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`port ${port} did not become ${open ? 'open' : 'closed'}`);
 }
 
 /** A server process that can be stopped and started again on the same port and data. */

@@ -188,9 +188,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Everything settles: every chunk processed and the consumer holding nothing (a stream that
     // lost a sequence to a dead letter waits out its gap timeout first).
     const settledConsumer = async () => {
-      const jsmNow = await jetstreamManager(nc);
-      const info = await jsmNow.consumers.info('HORSE_CHUNKS', 'paddock').catch(() => null);
-      return info !== null && info.num_pending === 0 && info.num_ack_pending === 0;
+      try {
+        const info = await (await jetstreamManager(nc)).consumers.info('HORSE_CHUNKS', 'paddock');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      } catch {
+        return false; // NATS just restarted: ask again
+      }
     };
     while (((await processedIds()).length < expected.size || !(await settledConsumer())) && Date.now() - started < options.budgetMs) await sleep(1000);
     await sleep(6000); // past an ack wait: anything redelivered would show now
@@ -211,7 +214,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     const twice = [...persistedTwice].filter(([, n]) => n > 1).map(([id]) => id);
     if (twice.length > 0) problems.push(`persisted more than once: ${twice.join(', ')}`);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await retrying(() => jetstreamManager(nc));
     const dlq = await deadLetterRecords(jsm);
     const deadLetters = dlq.filter((record) => String(record.stream_id).startsWith('soak')).length;
     if (deadLetters > 0) problems.push(`${deadLetters} valid chunks dead-lettered`);
@@ -219,7 +222,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (hostileDead.length !== hostile.length) problems.push(`${hostileDead.length} of ${hostile.length} hostile events dead-lettered`);
     if (hostileDead.some((record) => typeof record.reason !== 'string' || record.reason.length === 0)) problems.push('a dead letter without its reason');
     if (secretRequests.length > 0) problems.push(`forbidden fetches: ${secretRequests.join(', ')}`);
-    const consumer = await jsm.consumers.info('HORSE_CHUNKS', 'paddock');
+    const consumer = await retrying(() => jsm.consumers.info('HORSE_CHUNKS', 'paddock'));
     if (consumer.num_pending !== 0 || consumer.num_ack_pending !== 0) problems.push(`consumer not settled: ${consumer.num_pending} pending, ${consumer.num_ack_pending} awaiting ack`);
     // The same chunks undisturbed, in this process on an embedded registry: the reference registry.
     const reference = await undisturbedRegistry(video.chunks, path.join(root, 'reference'), allowedDir);
@@ -287,5 +290,17 @@ async function undisturbedRegistry(chunks: string[], dataDir: string, allowedDir
       .join(',');
   } finally {
     await pipeline.close();
+  }
+}
+
+/** A NATS request that may time out while the client reconnects after the server's restart. */
+async function retrying<T>(request: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }

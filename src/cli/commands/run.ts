@@ -10,7 +10,10 @@ export function registerRunCommand(program: Command): void {
     .option('--migrate', 'apply pending database migrations first (otherwise they stop the start)')
     .action(async (options: { watch?: string; migrate?: boolean }) => {
       const { config, logger } = commandContext();
-      const daemon = await startDaemon({ config, logger, ...(options.watch === undefined ? {} : { watchDir: options.watch }), migrate: options.migrate === true });
+      // Signals are taken from the start: one that arrives while the daemon is still starting
+      // stops it as soon as it is up (within the same absolute deadline), never abruptly.
+      let daemon: Awaited<ReturnType<typeof startDaemon>> | null = null;
+      let stopRequested: NodeJS.Signals | null = null;
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         signals += 1;
@@ -18,16 +21,19 @@ export function registerRunCommand(program: Command): void {
           logger.warn({ signal }, 'second signal: exiting now');
           process.exit(1);
         }
-        // The deadline is absolute: whatever still hangs then (a NATS drain towards an unreachable
-        // server, a database that stopped answering) is abandoned. Unacked chunks are redelivered.
+        // The deadline is absolute: whatever still hangs then (a NATS drain towards an
+        // unreachable server, a database that stopped answering) is abandoned. Unacked chunks are redelivered.
         setTimeout(() => {
           logger.error({ signal, deadline_s: config.shutdownDeadlineMs / 1000 }, 'shutdown deadline passed: exiting now');
           process.exit(1);
         }, config.shutdownDeadlineMs).unref();
-        void daemon.shutdown(signal);
+        stopRequested = signal;
+        if (daemon !== null) void daemon.shutdown(signal);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      daemon = await startDaemon({ config, logger, ...(options.watch === undefined ? {} : { watchDir: options.watch }), migrate: options.migrate === true });
+      if (stopRequested !== null) void daemon.shutdown(stopRequested);
       await daemon.stopped;
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
