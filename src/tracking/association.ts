@@ -69,13 +69,20 @@ export function matchDetections<T extends AssociationTrack>(
   // may not take it by appearance (a look-alike re-found on another horse's track).
   // Only a follower that could take the detection itself speaks for it (one whose appearance gate
   // refuses it — a look-alike twin — leaves it to the others).
+  // Asked once per detection however many lost tracks want it (0 unknown, 1 free, 2 spoken for).
   const following = tracks.filter((track) => track.phase !== 'lost');
-  const spokenFor = (d: number): boolean =>
-    following.some((track) => {
-      if (iou(track.predicted, detections[d]!.box) < SPOKEN_FOR_IOU) return false;
-      const cost = track.phase === 'tentative' ? tentativeCost(track, detections[d]!.box, embeddings[d]!, options) : fusedCost(track, detections[d]!.box, embeddings[d]!, options);
-      return cost !== Number.POSITIVE_INFINITY;
-    });
+  const spoken = new Uint8Array(detections.length);
+  const spokenFor = (d: number): boolean => {
+    if (spoken[d] === 0) {
+      const taken = following.some((track) => {
+        if (iou(track.predicted, detections[d]!.box) < SPOKEN_FOR_IOU) return false;
+        const cost = track.phase === 'tentative' ? tentativeCost(track, detections[d]!.box, embeddings[d]!, options) : fusedCost(track, detections[d]!.box, embeddings[d]!, options);
+        return cost !== Number.POSITIVE_INFINITY;
+      });
+      spoken[d] = taken ? 2 : 1;
+    }
+    return spoken[d] === 2;
+  };
   commit(
     associate(confirmedTracks, high, (track, d) =>
       track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : fusedCost(track, detections[d]!.box, embeddings[d]!, options),

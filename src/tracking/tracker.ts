@@ -228,6 +228,8 @@ interface FrameViews {
   occlusion: Float64Array;
   /** Index of the detection covering the most of each detection; −1 for none. */
   occluder: Int32Array;
+  /** The share covered by the second most covering detection (its occlusion but for the occluder). */
+  secondOcclusion: Float64Array;
 }
 
 interface HorseState {
@@ -295,7 +297,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   private readonly clock: (() => number) | null;
   private registryMatchMs = 0;
   /** Per-detection occlusion analysis of the current frame (reused buffers, grown on demand). */
-  private views: FrameViews = { confident: new Uint8Array(16), unoccluded: new Uint8Array(16), occlusion: new Float64Array(16), occluder: new Int32Array(16) };
+  private views: FrameViews = frameViews(16);
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
   private readonly sequence: number;
@@ -374,6 +376,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     this.recordCoVisibility(
       seen.filter(({ detection }) => detections[detection]!.score >= options.highScore),
       frame,
+      views,
     );
     if (this.clock === null) this.identifyConfirmedTracks();
     else {
@@ -524,10 +527,11 @@ class ChunkTrackerImpl implements ChunkTracker {
    * detection: the pieces of one horse on both sides of a horse in front are two boxes of one
    * horse. Each track remembers the other (and its horse).
    */
-  private recordCoVisibility(seen: { track: Track; detection: number }[], frame: FramePerception): void {
+  private recordCoVisibility(seen: { track: Track; detection: number }[], frame: FramePerception, views: FrameViews): void {
     const boxes = frame.detections.map((detection) => detection.box);
+    // The frame's occlusion analysis already knows how much of each box its two largest occluders hide.
     const hiddenBehindOther = (d: number, partner: number): boolean =>
-      boxes.some((box, c) => c !== d && c !== partner && coverage(boxes[d]!, box, this.options.occlusionMargin) >= MOSTLY_HIDDEN);
+      (views.occluder[d] === partner ? views.secondOcclusion[d]! : views.occlusion[d]!) >= MOSTLY_HIDDEN;
     for (const a of seen) {
       for (const b of seen) {
         if (a === b || iou(boxes[a.detection]!, boxes[b.detection]!) >= CO_VISIBLE_MAX_IOU) continue;
@@ -664,21 +668,24 @@ class ChunkTrackerImpl implements ChunkTracker {
     const n = detections.length;
     if (this.views.confident.length < n) {
       const capacity = Math.max(n, 2 * this.views.confident.length);
-      this.views = { confident: new Uint8Array(capacity), unoccluded: new Uint8Array(capacity), occlusion: new Float64Array(capacity), occluder: new Int32Array(capacity) };
+      this.views = frameViews(capacity);
     }
-    const { confident, unoccluded, occlusion, occluder } = this.views;
+    const { confident, unoccluded, occlusion, occluder, secondOcclusion } = this.views;
     for (let a = 0; a < n; a += 1) {
       let covered = 0;
+      let second = 0;
       occluder[a] = -1;
       for (let b = 0; b < n; b += 1) {
         if (a === b) continue;
         const share = coverage(detections[a]!.box, detections[b]!.box, this.options.occlusionMargin);
         if (share > covered) {
+          second = covered;
           covered = share;
           occluder[a] = b;
-        }
+        } else if (share > second) second = share;
       }
       occlusion[a] = covered;
+      secondOcclusion[a] = second;
       unoccluded[a] = detections[a]!.score >= this.options.bankMinScore && covered < this.options.bankMaxOverlap ? 1 : 0;
       // A horse cut off by the frame (entering or leaving) shows only part of itself: no clean view.
       confident[a] = unoccluded[a] === 1 && !this.atFrameEdge(detections[a]!.box, frame) ? 1 : 0;
@@ -1012,4 +1019,14 @@ function validBox(box: Box): boolean {
 
 function invalid(message: string): never {
   throw new PaddockError('TRACKING_INVALID', message);
+}
+
+function frameViews(capacity: number): FrameViews {
+  return {
+    confident: new Uint8Array(capacity),
+    unoccluded: new Uint8Array(capacity),
+    occlusion: new Float64Array(capacity),
+    occluder: new Int32Array(capacity),
+    secondOcclusion: new Float64Array(capacity),
+  };
 }
