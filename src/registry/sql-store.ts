@@ -217,11 +217,11 @@ export class SqlRegistryStore implements RegistryStore {
     for (let attempt = 1; ; attempt += 1) {
       try {
         // A renumbered horse makes the state's horse IDs wrong: drop it rather than resume from it.
-        const trackerState = renumbered.size > 0 ? null : (chunk.trackerState ?? null);
+        const trackerState = renumbered.size > 0 || chunk.trackerState === undefined || chunk.trackerState === null ? null : encodeTrackerState(chunk.trackerState);
         const saved = await this.db.transaction((client) => this.writeChunk(client, chunk, pending, instance, trackerState));
         if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.registryVersion(chunk.streamId), horses: [] };
         // The counts for the cache meta are read after the commit, off the chunk's path.
-        const encodedState = trackerState === null ? null : encodeTrackerState(trackerState).toString('base64');
+        const encodedState = trackerState === null ? null : trackerState.toString('base64');
         this.writeCache(chunk.streamId, async () => ({ ...saved.meta, trackerState: encodedState, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
         return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
       } catch (error) {
@@ -245,7 +245,8 @@ export class SqlRegistryStore implements RegistryStore {
     chunk: ChunkRecord,
     updates: HorseChunkUpdate[],
     instance: string,
-    trackerState: TrackerState | null,
+    /** The encoded state (encodeTrackerState), written as it is to the row and the cache. */
+    trackerState: Buffer | null,
   ): Promise<{ meta: Omit<CacheMeta, 'liveCount' | 'nextTrackingId' | 'trackerState'>; horses: StoredHorse[] } | null> {
     const logged = await client.query(
       `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings)
@@ -258,7 +259,7 @@ export class SqlRegistryStore implements RegistryStore {
       `INSERT INTO streams (stream_id, registry_version, tracker_state) VALUES ($1, 1, $2)
        ON CONFLICT (stream_id) DO UPDATE SET registry_version = streams.registry_version + 1, tracker_state = EXCLUDED.tracker_state, updated_at = now()
        RETURNING registry_version, herd_expected_count, herd_official_ids`,
-      [chunk.streamId, trackerState === null ? null : encodeTrackerState(trackerState)],
+      [chunk.streamId, trackerState],
     );
     const created = updates.filter((update) => update.isNew);
     const changed = updates.filter((update) => !update.isNew);
