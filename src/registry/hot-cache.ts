@@ -3,7 +3,7 @@ import type { StoredHorse } from './types.ts';
 
 export type CacheLoad =
   | { status: 'hit'; meta: CacheMeta; horses: StoredHorse[] }
-  | { status: 'miss'; reason: 'empty' | 'too-many' | 'partial' | 'foreign' }
+  | { status: 'miss'; reason: 'empty' | 'too-many' | 'partial' | 'foreign' | 'stale' }
   | { status: 'corrupt'; reason: string }
   | { status: 'unavailable'; error: Error };
 

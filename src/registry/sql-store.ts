@@ -119,10 +119,18 @@ export class SqlRegistryStore implements RegistryStore {
     const started = performance.now();
     const instance = await this.instance();
     await this.cacheWrites.get(streamId);
-    let cached = await this.cache.load(streamId);
+    // The version read beside the cache catches an entry left one commit behind by a process that
+    // died between its commit and its (asynchronous) cache write.
+    let [cached, databaseVersion] = await Promise.all([this.cache.load(streamId), this.registryVersion(streamId)]);
     if (cached.status === 'hit' && cached.meta.instance !== instance) {
       this.logger.warn({ stream_id: streamId }, 'cache entries belong to another database; ignoring them');
       cached = { status: 'miss', reason: 'foreign' };
+    } else if (cached.status === 'hit' && cached.meta.registryVersion !== databaseVersion) {
+      this.logger.info(
+        { stream_id: streamId, cached_version: cached.meta.registryVersion, database_version: databaseVersion },
+        'cache entry is not the database version; reloading from the database',
+      );
+      cached = { status: 'miss', reason: 'stale' };
     }
     this.hooks.onCache?.(cached.status, 'reason' in cached ? cached.reason : undefined);
     if (cached.status === 'hit') {

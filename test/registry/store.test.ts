@@ -368,6 +368,29 @@ for (const backend of backends) {
       expect((await store.load(streamId)).source).toBe(cacheSource);
     });
 
+    it('never serves a cache entry left one commit behind by a process killed before its cache write', async () => {
+      const streamId = uniqueId('behind');
+      await store.saveChunk({ ...chunk(streamId, 1), trackerState: null }, [newHorseUpdate(1)]);
+      expect((await store.load(streamId)).source).toBe(cacheSource);
+      // Another process commits chunk 2 and dies before its cache write lands.
+      const killedBeforeCacheWrite: HotCache = { kind: cache.kind, load: (id) => cache.load(id), store: async () => true, remove: async () => 0, close: async () => {} };
+      const dying = new SqlRegistryStore(db, killedBeforeCacheWrite, silentLogger(), { maxExemplars: 8 });
+      await dying.saveChunk(chunk(streamId, 2), [newHorseUpdate(2)]);
+      const databaseVersion = await store.registryVersion(streamId);
+
+      const reasons: string[] = [];
+      const watching = new SqlRegistryStore(db, cache, silentLogger(), { maxExemplars: 8, hooks: { onCache: (status, reason) => reasons.push(`${status}:${reason}`) } });
+      const snapshot = await watching.load(streamId);
+      expect(reasons).toEqual(['miss:stale']);
+      expect(snapshot.source).toBe(databaseSource);
+      expect(snapshot.registryVersion).toBe(databaseVersion);
+      expect(snapshot.horses.map((h) => h.id).sort()).toEqual(['horse_001', 'horse_002']);
+      await watching.settled();
+      const again = await watching.load(streamId); // re-warmed at the database version
+      expect(again.source).toBe(cacheSource);
+      expect(again.registryVersion).toBe(databaseVersion);
+    });
+
     it('merges DROP into KEEP in one transaction and never reuses numbers', async () => {
       const streamId = uniqueId('merge');
       const thumbSmall = Buffer.alloc(1000, 1);

@@ -14,7 +14,7 @@ describe.skipIf(missing !== null)('soak (short)', () => {
   it(
     'survives kills and outages without losing, dead-lettering or repeating a chunk',
     async () => {
-      const report = await runSoak({ streams: 3, chunksPerStream: 4, kills: 4, postgresOutageMs: 20_000, budgetMs: 150_000, requireSameRegistry: false });
+      const report = await runSoak({ streams: 3, chunksPerStream: 4, kills: 4, postgresOutageMs: 20_000, budgetMs: 150_000 });
       console.log(report.table);
       expect(report.problems).toEqual([]);
     },
