@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log/index.ts';
-import { planFileChunks, runChunkEvents } from '../src/pipeline/run-files.ts';
+import { planFileChunks, runChunkEvents } from '../src/daemon/run-files.ts';
 import { openPipeline } from '../src/pipeline/runtime.ts';
-import type { ChunkResultJson } from '../src/pipeline/types.ts';
+import type { ChunkResultJson, PersistedChunk } from '../src/pipeline/types.ts';
 import { writeSyntheticStream } from '../src/synth/index.ts';
 import { chunk, featureBank, newHorseUpdate } from '../test/helpers/registry-fixtures.ts';
 import { createScratchDatabase, TEST_REDIS_URL, uniqueId } from '../test/helpers/services.ts';
@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
   const config = loadConfig({ DATABASE_URL: scratch.url, REDIS_URL: TEST_REDIS_URL, PADDOCK_DATA_DIR: dir, PADDOCK_LOG_LEVEL: 'silent' });
   const logger = silentLogger();
   const results: ChunkResultJson[] = [];
-  const pipeline = await openPipeline({ config, logger, migrations: 'apply', onPersisted: (persisted) => results.push(persisted.result) });
+  const pipeline = await openPipeline({ config, logger, migrations: 'apply' });
   try {
     const stream = await writeSyntheticStream({ outDir: path.join(dir, 'video'), horses: 5, chunks: 4, secondsPerChunk: 10, fps: 10, seed: 5 });
     const dim = pipeline.models.embedder.dimension;
@@ -38,7 +38,15 @@ export async function run(): Promise<void> {
       );
       await pipeline.store.saveChunk(chunk(streamId, 0), known);
       const plan = await planFileChunks(config, streamId, stream.chunks, 0);
-      await runChunkEvents({ config, logger, pipeline, events: plan.events });
+      await runChunkEvents({
+        config,
+        logger,
+        pipeline,
+        events: plan.events,
+        onStreamEvent: (event) => {
+          if (event.type === 'chunk.processed') results.push((event.persisted as PersistedChunk).result);
+        },
+      });
     }
   } finally {
     await pipeline.close();

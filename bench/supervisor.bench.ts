@@ -10,8 +10,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pathToFileURL } from 'node:url';
-import { startSupervisor } from '../machines/supervisor.ts';
-import type { SupervisorHandle } from '../machines/supervisor.ts';
+import { startSupervisor } from '../machines/supervisor-host.ts';
+import type { SupervisorHandle } from '../machines/supervisor-host.ts';
 import type { ChunkDelivery, DeliveryPort, StreamEffects } from '../machines/types.ts';
 import { summarize } from './stats.ts';
 

@@ -11,6 +11,7 @@ import { knownHorseAfterChunk } from '../src/tracking/handover.ts';
  */
 import { createRequire } from 'node:module';
 import { evaluateMot, type MotRow } from '../src/eval/index.ts';
+import { mulberry32 } from '../src/synth/random.ts';
 import { createChunkTracker } from '../src/tracking/tracker.ts';
 import { HorseGallery } from '../src/tracking/gallery.ts';
 import { matchIdentities } from '../src/tracking/identity.ts';
@@ -21,17 +22,6 @@ const DIM = 512;
 const FPS = 5;
 
 // ── deterministic synthetic data ─────────────────────────────────────────────────────────────
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
@@ -71,7 +61,7 @@ function syntheticBank(random: () => number, identity: Float32Array): FeatureBan
 // ── 1. association per frame ─────────────────────────────────────────────────────────────────
 
 function associationBench(trackCount: number): void {
-  const random = seededRandom(trackCount);
+  const random = mulberry32(trackCount);
   const identities = Array.from({ length: trackCount }, () => unitVector(random));
   const columns = Math.ceil(Math.sqrt(trackCount));
   const frames: FramePerception[] = [];
@@ -98,7 +88,7 @@ function associationBench(trackCount: number): void {
 // ── 2. registry decision ─────────────────────────────────────────────────────────────────────
 
 function decisionBench(knownCount: number): void {
-  const random = seededRandom(1000 + knownCount);
+  const random = mulberry32(1000 + knownCount);
   const identities = Array.from({ length: knownCount }, () => unitVector(random));
   const banks = identities.map((identity) => syntheticBank(random, identity));
   const buildStart = performance.now();
@@ -138,7 +128,7 @@ interface GroundTruthFrame {
  * have cosine ≈ 0.9 with the horse's identity, and a few low-score clutter detections appear.
  */
 function peerScene(seed: number): GroundTruthFrame[] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const W = 1280;
   const H = 720;
   const horses = Array.from({ length: 8 }, (_, i) => ({

@@ -34,22 +34,22 @@
  * unsettled is nak'd and the actors are stopped.
  *
  * Effects: the `stream` actor (provide `provideStreamEffects(...)`), and the `nak`
- * ({delivery, delayMs}) and `working` ({delivery}) actions. `startSupervisor` wires them all
- * and gives the root actor its error observer.
+ * ({delivery, delayMs}) and `working` ({delivery}) actions. `startSupervisor` (supervisor-host.ts)
+ * wires them all and gives the root actor its error observer.
  *
  * Cost (bench/supervisor.bench.ts): routing is O(1) per event; about 4 KB per idle stream
  * actor. Stopping a child costs O(live children) inside xstate (it copies the children
  * record), so stopping 1,000 actors at once (SHUTDOWN, or one idle sweep) takes about a second.
  */
-import { cancel, createActor, enqueueActions, raise, setup } from 'xstate';
-import type { ActorOptions, ActorRefFrom, SnapshotFrom } from 'xstate';
+import { cancel, enqueueActions, raise, setup } from 'xstate';
+import type { ActorRefFrom, SnapshotFrom } from 'xstate';
 import { PaddockError } from '../src/errors/index.ts';
 import { backoffMs, resolveSupervisorOptions } from './options.ts';
 import type { SupervisorOptions, SupervisorOptionsInput } from './options.ts';
 import { SlotTable } from './slots.ts';
 import { provideStreamEffects, streamMachine, streamStateLabel } from './stream.ts';
 import type { StreamLogic, StreamStateLabel, StreamToParentEvent } from './stream.ts';
-import type { ChunkDelivery, DeliveryPort, StreamEffects, StreamEmitted, SupervisorEmitted } from './types.ts';
+import type { ChunkDelivery, DeliveryPort, StreamEffects, SupervisorEmitted } from './types.ts';
 
 export interface SupervisorInput {
   options?: SupervisorOptionsInput;
@@ -445,114 +445,4 @@ export function countActorsByState(snapshot: SupervisorSnapshot): ActorStateCoun
     counts[streamStateLabel(child.getSnapshot() as { value: unknown; status: string })] += 1;
   }
   return counts;
-}
-
-/** xstate's scheduler clock (not exported by name). */
-type Clock = NonNullable<ActorOptions<typeof supervisorMachine>['clock']>;
-
-export interface StartSupervisorOptions<R, O> {
-  effects: StreamEffects<R, O>;
-  port: DeliveryPort;
-  options?: SupervisorOptionsInput;
-  /** An xstate clock (SimulatedClock in tests); its `now()` is used too when it has one. */
-  clock?: Clock & { now?: () => number };
-  /**
-   * The root actor's error observer (an unobserved actor error would be rethrown and crash the
-   * process); also gets what the event hooks below throw.
-   */
-  onError: (error: unknown) => void;
-  onStreamEvent?: (event: StreamEmitted) => void;
-  onSupervisorEvent?: (event: SupervisorEmitted) => void;
-}
-
-export interface SupervisorHandle {
-  actor: SupervisorActor;
-  /** Routes one delivery (nak'd at once while shutting down). */
-  send(delivery: ChunkDelivery): void;
-  /** SHUTDOWN, resolved when the supervisor reached its final state. */
-  stop(): Promise<void>;
-  /** Resolves when every routed delivery is settled (acked, nak'd or dead-lettered); rejects if the supervisor fails. */
-  whenIdle(): Promise<void>;
-  actorCounts(): ActorStateCounts;
-}
-
-/**
- * Starts the supervisor as a root actor with its error observer, and hooks `onStreamEvent` to
- * every stream actor it spawns (stream events are emitted by the children, not the root).
- */
-export function startSupervisor<R, O>(start: StartSupervisorOptions<R, O>): SupervisorHandle {
-  const options = resolveSupervisorOptions(start.options); // bad options fail here, not inside the actor
-  const clock = start.clock;
-  const now = clock?.now === undefined ? Date.now : () => (clock.now as () => number)();
-  const logic = provideSupervisorEffects(start.effects, start.port);
-  const actor = createActor(logic, { input: { options, now }, ...(clock === undefined ? {} : { clock }) });
-
-  const hooked = new WeakSet<object>();
-  let lastChildren: SupervisorSnapshot['children'] | null = null;
-  let failure: { error: unknown } | null = null;
-  const idleWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
-  const doneWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
-
-  // xstate reports a throwing listener as an unhandled error (rethrown on a timer): keep hook
-  // failures out of it.
-  const guarded = <E>(hook: ((event: E) => void) | undefined) =>
-    hook === undefined
-      ? undefined
-      : (event: E) => {
-          try {
-            hook(event);
-          } catch (error) {
-            start.onError(error);
-          }
-        };
-  const onStreamEvent = guarded(start.onStreamEvent);
-  const onSupervisorEvent = guarded(start.onSupervisorEvent);
-  if (onSupervisorEvent !== undefined) actor.on('*', onSupervisorEvent);
-  actor.subscribe({
-    next: (snapshot) => {
-      if (onStreamEvent !== undefined && snapshot.children !== lastChildren) {
-        lastChildren = snapshot.children;
-        for (const child of Object.values(snapshot.children)) {
-          if (child === undefined || hooked.has(child)) continue;
-          hooked.add(child);
-          (child as unknown as { on(type: '*', handler: (event: StreamEmitted) => void): void }).on('*', onStreamEvent);
-        }
-      }
-      if (snapshot.context.pendingTotal === 0 && idleWaiters.size > 0) {
-        for (const waiter of idleWaiters) waiter.resolve();
-        idleWaiters.clear();
-      }
-      if (snapshot.status === 'done') {
-        for (const waiter of doneWaiters) waiter.resolve();
-        doneWaiters.clear();
-      }
-    },
-    error: (error) => {
-      failure = { error };
-      for (const waiter of [...doneWaiters, ...idleWaiters]) waiter.reject(error);
-      doneWaiters.clear();
-      idleWaiters.clear();
-      start.onError(error);
-    },
-  });
-  actor.start();
-
-  return {
-    actor,
-    send: (delivery) => actor.send({ type: 'CHUNK', delivery }),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        if (failure !== null) return reject(failure.error);
-        if (actor.getSnapshot().status === 'done') return resolve();
-        doneWaiters.add({ resolve, reject });
-        actor.send({ type: 'SHUTDOWN' });
-      }),
-    whenIdle: () =>
-      new Promise<void>((resolve, reject) => {
-        if (failure !== null) return reject(failure.error);
-        if (actor.getSnapshot().context.pendingTotal === 0) return resolve();
-        idleWaiters.add({ resolve, reject });
-      }),
-    actorCounts: () => countActorsByState(actor.getSnapshot()),
-  };
 }

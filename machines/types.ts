@@ -3,7 +3,7 @@
  *
  * The machines never import I/O. Everything they do to the outside world goes through the
  * effects below, which the daemon wires to PostgreSQL/Redis, ffmpeg + ONNX + tracker and
- * NATS (see `provideStreamEffects` in stream.ts and `startSupervisor` in supervisor.ts).
+ * NATS (see `provideStreamEffects` in stream.ts and `startSupervisor` in supervisor-host.ts).
  * Registry and chunk outcome are opaque to the machines: `R` and `O` here, `unknown` inside.
  */
 
@@ -41,7 +41,7 @@ export interface LoadedRegistry<R> {
  * The asynchronous effects of one stream. Each rejects on failure; the stream machine decides
  * (retry with backoff, dead-letter, nak). None of them acks or naks anything itself.
  */
-export interface StreamEffects<R = unknown, O = unknown> {
+export interface StreamEffects<R = unknown, O = unknown, P extends { registry: R } = { registry: R }> {
   /** Loads the stream's registry (on actor start, after a crash restart, or when its stored version moved). */
   loadRegistry(input: { streamId: string }): Promise<LoadedRegistry<R>>;
   /** Whether the chunk is already in the stream's chunk log (the idempotency check). */
@@ -57,11 +57,11 @@ export interface StreamEffects<R = unknown, O = unknown> {
   /** Decode + detect + embed + track one chunk against the registry. `signal` aborts on actor stop. */
   processChunk(input: { streamId: string; event: ChunkEvent; registry: R; signal: AbortSignal }): Promise<O>;
   /**
-   * Persists the outcome and the chunk-log row in one transaction; returns the updated registry,
-   * plus whatever else the caller wants back (the chunk result): the whole object is emitted
-   * as `persisted` with `chunk.processed`.
+   * Persists the outcome and the chunk-log row in one transaction; returns the persisted chunk
+   * (the updated registry and the chunk result), emitted whole as `persisted` with
+   * `chunk.processed` once the delivery is acked: the one channel a finished chunk leaves by.
    */
-  persistChunk(input: { streamId: string; event: ChunkEvent; registry: R; outcome: O }): Promise<{ registry: R }>;
+  persistChunk(input: { streamId: string; event: ChunkEvent; registry: R; outcome: O }): Promise<P>;
 }
 
 /**
@@ -107,7 +107,7 @@ export type StreamEmitted =
       delivery: ChunkDelivery;
       /** What processChunk returned. */
       outcome: unknown;
-      /** What persistChunk returned (the updated registry and, e.g., the chunk result). */
+      /** What persistChunk returned (the persisted chunk: the updated registry and the chunk result). */
       persisted: unknown;
       attempts: number;
       /** Processed after a gap had been declared for its sequence. */

@@ -93,57 +93,6 @@ const environmentSchema = z.object({
 
 export type Environment = z.infer<typeof environmentSchema>;
 
-export interface PaddockConfig {
-  databaseUrl: string | undefined;
-  redisUrl: string | undefined;
-  nats: {
-    url: string;
-    user: string | undefined;
-    password: string | undefined;
-    token: string | undefined;
-    credsFile: string | undefined;
-    tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
-  };
-  /** JetStream names; the contract's by default, changeable to run several deployments on one NATS. */
-  natsTopology: {
-    /** `<prefix>.chunks.<stream>`, `<prefix>.dlq.<stream>`, `<prefix>.events.<stream>`. */
-    subjectPrefix: string;
-    stream: string;
-    dlqStream: string;
-    consumer: string;
-    /** How long JetStream waits for an ack before redelivering; in-progress acks extend it. */
-    ackWaitMs: number;
-  };
-  dataDir: string;
-  ffmpegPath: string | undefined;
-  ffmpegTimeoutMs: number;
-  allowedPaths: string[] | undefined;
-  allowedHosts: string[] | undefined;
-  models: {
-    detector: { modelPath: string; configPath: string | undefined };
-    reid: { modelPath: string; configPath: string | undefined };
-    executionProviders: ExecutionProvider[];
-    intraOpThreads: number;
-    interOpThreads: number;
-  };
-  sampleFps: number;
-  httpPort: number;
-  /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
-  httpHost: string;
-  /** Streams that get their own `stream` label in metrics; the rest share `stream="other"`. */
-  metricsMaxStreams: number;
-  logLevel: Environment['PADDOCK_LOG_LEVEL'];
-  cache: { ttlSeconds: number; indexSize: number };
-  featureExemplars: number;
-  /** Explicit PADDOCK_REID_THRESHOLD; unset: the reid model config's reidSimilarity, else the tracker default (0.75). */
-  reidThreshold: number | undefined;
-  maxInflight: number;
-  idleTimeoutMs: number;
-  shutdownDeadlineMs: number;
-  maxDeliveries: number;
-  pruneInactiveDays: number;
-}
-
 const KNOWN_PREFIXED = new Set(Object.keys(environmentSchema.shape).filter((key) => key.startsWith('PADDOCK_')));
 
 /** Reads and validates the environment once; any bad value throws a ConfigError naming the variable. */
@@ -165,7 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
       variable,
     });
   }
-  const e = parsed.data;
+  return configFrom(parsed.data, env.PADDOCK_EP !== undefined);
+}
+
+/** The configuration paddock runs with; its type follows from the schema through configFrom. */
+export type PaddockConfig = ReturnType<typeof configFrom>;
+
+function configFrom(e: Environment, providersAskedFor: boolean) {
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -177,11 +132,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
       credsFile: e.NATS_CREDS_FILE,
       tls: { ca: e.NATS_TLS_CA, cert: e.NATS_TLS_CERT, key: e.NATS_TLS_KEY },
     },
+    /** JetStream names; the contract's by default, changeable to run several deployments on one NATS. */
     natsTopology: {
+      /** `<prefix>.chunks.<stream>`, `<prefix>.dlq.<stream>`, `<prefix>.events.<stream>`. */
       subjectPrefix: e.PADDOCK_NATS_SUBJECT_PREFIX,
       stream: e.PADDOCK_NATS_STREAM,
       dlqStream: e.PADDOCK_NATS_DLQ_STREAM,
       consumer: e.PADDOCK_NATS_CONSUMER,
+      /** How long JetStream waits for an ack before redelivering; in-progress acks extend it. */
       ackWaitMs: e.PADDOCK_NATS_ACK_WAIT_S * 1000,
     },
     dataDir: path.resolve(e.PADDOCK_DATA_DIR),
@@ -193,16 +151,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
       detector: { modelPath: path.resolve(e.PADDOCK_DETECTOR_MODEL), configPath: e.PADDOCK_DETECTOR_CONFIG },
       reid: { modelPath: path.resolve(e.PADDOCK_REID_MODEL), configPath: e.PADDOCK_REID_CONFIG },
       executionProviders: e.PADDOCK_EP,
+      /** PADDOCK_EP was set: a provider it names that is missing is worth a warning, not only a debug line. */
+      executionProvidersAskedFor: providersAskedFor,
       intraOpThreads: e.PADDOCK_INTRA_OP_THREADS,
       interOpThreads: e.PADDOCK_INTER_OP_THREADS,
     },
     sampleFps: e.PADDOCK_SAMPLE_FPS,
     httpPort: e.PADDOCK_HTTP_PORT,
+    /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
     httpHost: e.PADDOCK_HTTP_HOST,
+    /** Streams that get their own `stream` label in metrics; the rest share `stream="other"`. */
     metricsMaxStreams: e.PADDOCK_METRICS_MAX_STREAMS,
     logLevel: e.PADDOCK_LOG_LEVEL,
     cache: { ttlSeconds: e.PADDOCK_CACHE_TTL_S, indexSize: e.PADDOCK_CACHE_INDEX_SIZE },
     featureExemplars: e.PADDOCK_FEATURE_EXEMPLARS,
+    /** Explicit PADDOCK_REID_THRESHOLD; unset: the reid model config's reidSimilarity, else the tracker default (0.75). */
     reidThreshold: e.PADDOCK_REID_THRESHOLD,
     maxInflight: e.PADDOCK_MAX_INFLIGHT,
     idleTimeoutMs: e.PADDOCK_IDLE_TIMEOUT_S * 1000,

@@ -6,7 +6,7 @@ import { createHttpServer, readinessFromChecks, type HttpServer } from '../http/
 import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { ExecutionProvider } from '../config/index.ts';
-import { supervisorOptionsFrom } from '../pipeline/run-files.ts';
+import { supervisorOptionsFrom } from './supervisor-options.ts';
 import { openPipeline, type Pipeline } from '../pipeline/runtime.ts';
 import {
   connectNats,
@@ -91,7 +91,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         },
       },
       onInference: (model, provider, seconds) => metrics.observeInference(modelRoles.get(model) ?? 'detector', provider, seconds),
-      onPersisted: (persisted) => observers.persisted(persisted),
     });
     modelRoles.set(pipeline.models.detector.config.name, 'detector');
     modelRoles.set(pipeline.models.embedder.config.name, 'reid');

@@ -6,7 +6,7 @@ import type { EventPublisher } from '../sources/index.ts';
 import type { PersistedChunk } from '../pipeline/types.ts';
 
 /**
- * The daemon's observers: machine events and persisted chunks become log lines, metrics and
+ * The daemon's observers: machine events (a persisted chunk among them) become log lines, metrics and
  * NATS output events in one place, so the machines and the pipeline stay free of them.
  */
 export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPublisher: () => EventPublisher | null) {
@@ -17,50 +17,51 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
     metrics.setQueueDepth(streamId, depth);
   };
 
+  /** A chunk acked after it was persisted: metrics, its log line and its output events. */
+  const processed = (persisted: PersistedChunk): void => {
+    const { outcome, result, registry } = persisted;
+    const { event } = outcome;
+    metrics.observeChunk(result.timings_ms, outcome.registryMatchMs);
+    for (const horse of result.horses) if (horse.status !== 'provisional') metrics.countReidDecision(event.streamId, horse.status);
+    metrics.recordLag(event.streamId, new Date(event.startTime.getTime() + event.durationS * 1000));
+    metrics.setRegistrySize(event.streamId, { known: registry.horses.length, active: result.horses.length });
+    logger.info(
+      {
+        stream_id: event.streamId,
+        chunk_id: event.chunkId,
+        sequence: event.sequence,
+        horses: result.horses.map((horse) => `${horse.id}:${horse.status}`),
+        timings_ms: result.timings_ms,
+        overhead_ratio: result.overhead_ratio,
+        duplicate: persisted.duplicate,
+        partial: outcome.partial,
+      },
+      'chunk persisted',
+    );
+    const events = eventPublisher();
+    if (events === null || persisted.duplicate) return;
+    events.chunkProcessed({
+      streamId: event.streamId,
+      chunkId: event.chunkId,
+      sequence: event.sequence,
+      horses: result.horses.flatMap((horse) => (horse.id === null || horse.tracking_id === null || horse.status === 'provisional' ? [] : [{ id: horse.id, trackingId: horse.tracking_id, status: horse.status }])),
+      provisional: result.horses.flatMap((horse) => (horse.status === 'provisional' && horse.track_id !== undefined ? [{ trackId: horse.track_id, detections: horse.detections }] : [])),
+      timingsMs: result.timings_ms,
+      overheadRatio: result.overhead_ratio,
+      processedAt: new Date(),
+    });
+    outcome.tracking.horses.forEach((horse, index) => {
+      const saved = result.horses[index];
+      const identity = { id: saved?.id ?? horse.id, trackingId: saved?.tracking_id ?? horse.trackingId, color: horse.color, name: horse.name };
+      if (horse.status === 'new') events.horseCreated(event.streamId, event.chunkId, identity);
+      else if (horse.status === 'reactivated') events.horseReactivated(event.streamId, event.chunkId, identity);
+    });
+    for (const entry of result.identified) events.horseIdentified(event.streamId, event.chunkId, entry.track_id, entry.id, entry.status);
+  };
+
   return {
     received(streamId: string): void {
       adjustQueue(streamId, 1);
-    },
-
-    persisted(persisted: PersistedChunk): void {
-      const { outcome, result, registry } = persisted;
-      const { event } = outcome;
-      metrics.observeChunk(result.timings_ms, outcome.registryMatchMs);
-      for (const horse of result.horses) if (horse.status !== 'provisional') metrics.countReidDecision(event.streamId, horse.status);
-      metrics.recordLag(event.streamId, new Date(event.startTime.getTime() + event.durationS * 1000));
-      metrics.setRegistrySize(event.streamId, { known: registry.horses.length, active: result.horses.length });
-      logger.info(
-        {
-          stream_id: event.streamId,
-          chunk_id: event.chunkId,
-          sequence: event.sequence,
-          horses: result.horses.map((horse) => `${horse.id}:${horse.status}`),
-          timings_ms: result.timings_ms,
-          overhead_ratio: result.overhead_ratio,
-          duplicate: persisted.duplicate,
-          partial: outcome.partial,
-        },
-        'chunk persisted',
-      );
-      const events = eventPublisher();
-      if (events === null || persisted.duplicate) return;
-      events.chunkProcessed({
-        streamId: event.streamId,
-        chunkId: event.chunkId,
-        sequence: event.sequence,
-        horses: result.horses.flatMap((horse) => (horse.id === null || horse.tracking_id === null || horse.status === 'provisional' ? [] : [{ id: horse.id, trackingId: horse.tracking_id, status: horse.status }])),
-        provisional: result.horses.flatMap((horse) => (horse.status === 'provisional' && horse.track_id !== undefined ? [{ trackId: horse.track_id, detections: horse.detections }] : [])),
-        timingsMs: result.timings_ms,
-        overheadRatio: result.overhead_ratio,
-        processedAt: new Date(),
-      });
-      outcome.tracking.horses.forEach((horse, index) => {
-        const saved = result.horses[index];
-        const identity = { id: saved?.id ?? horse.id, trackingId: saved?.tracking_id ?? horse.trackingId, color: horse.color, name: horse.name };
-        if (horse.status === 'new') events.horseCreated(event.streamId, event.chunkId, identity);
-        else if (horse.status === 'reactivated') events.horseReactivated(event.streamId, event.chunkId, identity);
-      });
-      for (const entry of result.identified) events.horseIdentified(event.streamId, event.chunkId, entry.track_id, entry.id, entry.status);
     },
 
     stream(emitted: StreamEmitted): void {
@@ -68,6 +69,7 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
         case 'chunk.processed':
           adjustQueue(emitted.streamId, -1);
           metrics.countChunk(emitted.streamId, 'processed');
+          processed(emitted.persisted as PersistedChunk);
           break;
         case 'chunk.skipped':
           adjustQueue(emitted.streamId, -1);

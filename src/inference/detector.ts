@@ -4,27 +4,20 @@
  */
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
 import type { Detection } from '../tracking/types.ts';
-import { decodeDetections, outputShapeProblem, type DecodeOptions, type DetectionLayout } from './decode.ts';
+import { decodeDetections, outputShapeProblem, type DecodeOptions, type DetectionLayout } from './output-decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
 import { nonMaxSuppression } from './nms.ts';
 import { assertRgbImage, modelToFrameBox, TensorWriter, wholeFrame, type Placement, type RgbImage } from './preprocess.ts';
 import { SerialQueue } from './serial.ts';
-import { openModelSession, type InferenceHook, type ModelSession } from './session.ts';
+import { openModelSession, type ModelSession, type ModelSessionOptions } from './session.ts';
 
 export const DEFAULT_MAX_BATCH = 8;
 export const DEFAULT_MAX_DETECTIONS = 100;
 
-export interface DetectorOptions {
-  modelPath: string;
+export interface DetectorOptions extends ModelSessionOptions {
   /** Explicit config (PADDOCK_DETECTOR_CONFIG); else `<model>.json` beside the model, else models/configs/. */
   configPath?: string | undefined;
-  executionProviders: readonly ExecutionProvider[];
-  intraOpThreads: number;
-  interOpThreads: number;
-  onInference?: InferenceHook;
-  logger?: Logger;
   /** Frames per run when the model has a dynamic batch. */
   maxBatch?: number;
   maxDetections?: number;

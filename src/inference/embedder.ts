@@ -6,28 +6,21 @@
  */
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
 import type { Box } from '../tracking/types.ts';
-import type { OutputTensors } from './decode.ts';
+import type { OutputTensors } from './output-decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
 import { COAT_DIMENSION, coatDescriptor } from '../appearance/coat.ts';
 import { fuseAppearance } from '../appearance/fuse.ts';
 import { assertRgbImage, cropRegion, TensorWriter, type RgbImage } from './preprocess.ts';
 import { SerialQueue } from './serial.ts';
-import { openModelSession, type InferenceHook, type ModelSession } from './session.ts';
+import { openModelSession, type ModelSession, type ModelSessionOptions } from './session.ts';
 
 export const DEFAULT_CROP_MARGIN = 0.05;
 export const DEFAULT_EMBED_BATCH = 16;
 
-export interface EmbedderOptions {
-  modelPath: string;
+export interface EmbedderOptions extends ModelSessionOptions {
   /** Explicit config (PADDOCK_REID_CONFIG); else `<model>.json` beside the model, else models/configs/. */
   configPath?: string | undefined;
-  executionProviders: readonly ExecutionProvider[];
-  intraOpThreads: number;
-  interOpThreads: number;
-  onInference?: InferenceHook;
-  logger?: Logger;
   /** Fraction of the box's width/height added on every side before cropping (default 0.05). */
   cropMargin?: number;
   /** Crops per run when the model has a dynamic batch. */

@@ -25,6 +25,7 @@ export interface OpenModelsOptions {
 export async function openInferenceModels(models: PaddockConfig['models'], options: OpenModelsOptions = {}): Promise<InferenceModels> {
   const shared = {
     executionProviders: models.executionProviders,
+    executionProvidersAskedFor: models.executionProvidersAskedFor,
     intraOpThreads: models.intraOpThreads,
     interOpThreads: models.interOpThreads,
     ...(options.onInference === undefined ? {} : { onInference: options.onInference }),

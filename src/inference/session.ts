@@ -2,19 +2,19 @@
  * onnxruntime sessions: execution-provider fallback, input-shape checks against the model
  * config, warm-up, timed and serialised runs.
  *
- * GPU hosts: `npm ci` skips onnxruntime-node's CUDA download (the project's .npmrc sets
- * `onnxruntime-node-install=skip`, since the download needs api.nuget.org). The npm package
- * only bundles the CPU provider for linux-x64; asking for `cuda` then fails with
- * "libonnxruntime_providers_shared.so: cannot open" and paddock falls back to the next entry
- * of PADDOCK_EP. To install the CUDA 12 provider on a host with CUDA 12 + cuDNN 9, after
- * `npm ci` run (it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from nuget.org into
+ * GPU hosts: `npm ci` skips onnxruntime-node's CUDA download (package.json's `allowScripts`
+ * denies its install script, since the download needs api.nuget.org). The npm package only
+ * bundles the CPU provider for linux-x64 (`listSupportedBackends()` says cuda is not bundled):
+ * a provider whose libraries are missing is said once, in one line, and the next entry of
+ * PADDOCK_EP is tried. To
+ * install the CUDA 12 provider on a host with CUDA 12 + cuDNN 9, after `npm ci` run (it
+ * downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from nuget.org into
  * node_modules/onnxruntime-node/bin/napi-v6/linux/x64/):
  *
- *     ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
+ *     node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12
  *
- * (the env var beats the .npmrc setting; `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild
- * onnxruntime-node` does the same). The start-up log line `inference session ready` names
- * the provider in use; `paddock_inference_seconds{provider}` shows it too.
+ * The start-up log line `inference session ready` names the provider in use;
+ * `paddock_inference_seconds{provider}` shows it too.
  */
 import { stat } from 'node:fs/promises';
 import { quietOrtLogging } from './ort-env.ts';
@@ -22,15 +22,18 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
-import type { OutputTensors, MetadataShape } from './decode.ts';
+import type { OutputTensors, MetadataShape } from './output-decode.ts';
 import type { InputSpec, ModelConfig } from './model-config.ts';
 
 /** Called after every model run, e.g. to feed `paddock_inference_seconds{model,provider}`. */
 export type InferenceHook = (model: string, provider: ExecutionProvider, seconds: number) => void;
 
-export interface SessionOptions {
+/** What opening a model session takes; DetectorOptions and EmbedderOptions extend it. */
+export interface ModelSessionOptions {
   modelPath: string;
   executionProviders: readonly ExecutionProvider[];
+  /** The providers were asked for (PADDOCK_EP), not the default: a missing one is a warning, else a debug line. */
+  executionProvidersAskedFor?: boolean;
   /** 0 = onnxruntime's default. */
   intraOpThreads: number;
   interOpThreads: number;
@@ -55,7 +58,7 @@ export interface ModelSession {
 const PROVIDER_UNAVAILABLE = /ExecutionProvider|shared library|providers_shared|not (?:supported|available|bundled)|backend/i;
 
 /** Opens the model with the first execution provider that works (MODEL_MISSING / MODEL_INVALID / PROVIDER_UNAVAILABLE). */
-export async function openModelSession(config: ModelConfig, options: SessionOptions): Promise<ModelSession> {
+export async function openModelSession(config: ModelConfig, options: ModelSessionOptions): Promise<ModelSession> {
   const logger = options.logger ?? createLogger();
   await assertModelFile(options.modelPath);
   if (options.executionProviders.length === 0) {
@@ -71,8 +74,11 @@ export async function openModelSession(config: ModelConfig, options: SessionOpti
     } catch (error) {
       const message = (error as Error).message;
       failures.push(`${provider}: ${message}`);
-      if (!PROVIDER_UNAVAILABLE.test(message)) modelError = error;
-      logger.warn({ model: config.name, provider, err: message }, 'execution provider failed, trying the next');
+      if (PROVIDER_UNAVAILABLE.test(message)) announceMissingProvider(provider, options, logger, message);
+      else {
+        modelError = error;
+        logger.warn({ model: config.name, provider, err: message }, 'execution provider failed, trying the next');
+      }
       continue;
     }
     const ready = await prepare(session, provider, config, options);
@@ -92,7 +98,20 @@ export async function openModelSession(config: ModelConfig, options: SessionOpti
   );
 }
 
-function sessionOptions(provider: ExecutionProvider, options: SessionOptions): ort.InferenceSession.SessionOptions {
+/** Said once per logger (the process's) and provider, however many models are opened. */
+const announced = new WeakMap<Logger, Set<ExecutionProvider>>();
+function announceMissingProvider(provider: ExecutionProvider, options: ModelSessionOptions, logger: Logger, reason: string): void {
+  const said = announced.get(logger) ?? new Set<ExecutionProvider>();
+  announced.set(logger, said);
+  if (said.has(provider)) return;
+  said.add(provider);
+  const next = options.executionProviders[options.executionProviders.indexOf(provider) + 1];
+  const line = `the ${provider} execution provider is not installed${next === undefined ? '' : `; trying ${next}`}`;
+  if (options.executionProvidersAskedFor === true) logger.warn({ provider, err: reason }, line);
+  else logger.debug({ provider, err: reason }, line);
+}
+
+function sessionOptions(provider: ExecutionProvider, options: ModelSessionOptions): ort.InferenceSession.SessionOptions {
   const result: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     logSeverityLevel: 3,
@@ -145,7 +164,7 @@ async function prepare(
   session: ort.InferenceSession,
   provider: ExecutionProvider,
   config: ModelConfig,
-  options: SessionOptions,
+  options: ModelSessionOptions,
 ): Promise<ModelSession> {
   const fail = (message: string): never => {
     void session.release();

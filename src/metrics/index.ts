@@ -8,20 +8,20 @@ import {
   METRIC,
   METRIC_PREFIX,
   type CacheResult,
-  type ChunkOutcome,
+  type ChunkOutcomeLabel,
   type ChunkStage,
+  type ChunkTimings,
   type HorseState,
   type ModelRole,
   type RegistrySource,
   type ReidDecision,
 } from './names.ts';
+import { overheadRatio } from './overhead.ts';
 import { PerStreamGauge, StreamLabels } from './stream-labels.ts';
 
 export * from './names.ts';
+export { overheadRatio } from './overhead.ts';
 export { PerStreamGauge, StreamLabels } from './stream-labels.ts';
-
-/** A chunk's stage timings in milliseconds, as in the chunk result's `timings_ms`. */
-export type ChunkTimingsMs = Record<ChunkStage, number>;
 
 export const DEFAULT_METRICS_MAX_STREAMS = 50;
 
@@ -46,15 +46,6 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Shown in paddock_build_info. */
   version?: string;
-}
-
-/**
- * The registry overhead of one chunk: the time spent on the persistent registry (loading it,
- * matching against it, thumbnails, persisting) as a share of the chunk's total time.
- */
-export function overheadRatio(timings: ChunkTimingsMs, registryMatchMs = 0): number {
-  if (!(timings.total > 0)) return 0;
-  return (timings.load_registry + registryMatchMs + timings.thumbnails + timings.persist) / timings.total;
 }
 
 /** Creates every paddock metric on the given registry (never the global one) and returns typed handles. */
@@ -210,7 +201,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     },
 
     /** Records a finished chunk: every stage's duration and its overhead ratio. */
-    observeChunk(timings: ChunkTimingsMs, registryMatchMs = 0): void {
+    observeChunk(timings: ChunkTimings, registryMatchMs = 0): void {
       for (const stage of CHUNK_STAGES) chunkDuration.observe({ stage }, timings[stage] / 1000);
       if (registryMatchMs > 0) registryMatch.observe(registryMatchMs / 1000);
       chunkOverheadRatio.observe(overheadRatio(timings, registryMatchMs));
@@ -220,7 +211,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       registryLoad.observe({ source }, seconds);
     },
 
-    countChunk(streamId: string, outcome: ChunkOutcome): void {
+    countChunk(streamId: string, outcome: ChunkOutcomeLabel): void {
       chunks.inc({ stream: streams.label(streamId), outcome });
     },
 

@@ -29,10 +29,12 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The stages of one chunk, as in the chunk result's `timings_ms`. */
 export const CHUNK_STAGES = ['load_registry', 'decode', 'detect', 'embed', 'track', 'thumbnails', 'persist', 'total'] as const;
 export type ChunkStage = (typeof CHUNK_STAGES)[number];
+/** A chunk's stage timings in milliseconds, as in the chunk result's `timings_ms`. */
+export type ChunkTimings = Record<ChunkStage, number>;
 
 /** What became of a chunk event. `retried` counts a failed attempt that will be delivered again. */
 export const CHUNK_OUTCOMES = ['processed', 'duplicate', 'failed', 'dead_lettered', 'invalid', 'retried'] as const;
-export type ChunkOutcome = (typeof CHUNK_OUTCOMES)[number];
+export type ChunkOutcomeLabel = (typeof CHUNK_OUTCOMES)[number];
 
 export const REID_DECISIONS = ['new', 'reactivated', 'continued'] as const;
 export type ReidDecision = (typeof REID_DECISIONS)[number];

@@ -1,4 +1,5 @@
 import type { ChunkEvent } from '../../machines/types.ts';
+import { overheadRatio } from '../metrics/overhead.ts';
 import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/types.ts';
 import { decodeTrackerState, encodeTrackerState } from '../tracking/state.ts';
 import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
@@ -57,12 +58,6 @@ export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkRe
     // Through the stored encoding, so the next chunk resumes exactly as it would after a restart.
     trackerState: saved.renumbered.size > 0 ? null : decodeTrackerState(encodeTrackerState(outcome.tracking.state)),
   };
-}
-
-/** (load registry + registry matching + thumbnails + persist) / total, as the contract defines it. */
-export function overheadRatio(timings: ChunkTimings, registryMatchMs: number): number {
-  if (timings.total <= 0) return 0;
-  return (timings.load_registry + registryMatchMs + timings.thumbnails + timings.persist) / timings.total;
 }
 
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));

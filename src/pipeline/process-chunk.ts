@@ -39,7 +39,7 @@ export async function processChunk(
     known: registry.horses,
     nextTrackingId: registry.nextTrackingId,
     chunkStart: event.startTime,
-    state: process.env.NOSTATE ? null : registry.trackerState,
+    state: registry.trackerState,
     sequence: event.sequence,
     ...(registry.herd === null ? {} : { herd: registry.herd }),
     ...(deps.trackerOptions === undefined ? {} : { options: deps.trackerOptions }),

@@ -9,7 +9,6 @@ import { DEFAULT_FEATURE_BANK_OPTIONS } from '../tracking/featureBank.ts';
 import type { TrackerOptions } from '../tracking/options.ts';
 import { decodeOptionsFromConfig } from '../video/index.ts';
 import { createStreamEffects } from './stream-effects.ts';
-import type { PersistedChunk } from './types.ts';
 
 /** Frames are scaled on ffmpeg's side to at most this size: enough for the detector and ReID crops. */
 export const DECODE_MAX_SIDE = 960;
@@ -43,7 +42,6 @@ export async function openPipeline(options: {
   migrations: MigrationPolicy;
   registryHooks?: RegistryHooks;
   onInference?: InferenceHook;
-  onPersisted?: (persisted: PersistedChunk) => void;
 }): Promise<Pipeline> {
   const { config, logger } = options;
   await ensureProjectModels(config, logger);
@@ -74,7 +72,6 @@ export async function openPipeline(options: {
     decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
     trackerOptions: trackerOptionsFor(config, models),
     logger,
-    ...(options.onPersisted === undefined ? {} : { onPersisted: options.onPersisted }),
   });
   return {
     store,

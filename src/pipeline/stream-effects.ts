@@ -7,15 +7,14 @@ import type { ChunkOutcome, PersistedChunk } from './types.ts';
 
 export interface PipelineDeps extends ProcessChunkDeps {
   store: RegistryStore;
-  /** Called once a chunk is persisted (results printed, events published, metrics observed). */
-  onPersisted?: (persisted: PersistedChunk) => void;
 }
 
 /**
  * The stream machine's effects, wired to the real registry, video, inference and tracking.
  * Registry load and version-check time is carried into the next chunk's `load_registry` timing.
+ * A persisted chunk leaves only through the machine's `chunk.processed`, at its ack.
  */
-export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistrySnapshot, ChunkOutcome> {
+export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistrySnapshot, ChunkOutcome, PersistedChunk> {
   const pendingLoadMs = new Map<string, number>();
   const addLoadTime = (streamId: string, ms: number) => pendingLoadMs.set(streamId, (pendingLoadMs.get(streamId) ?? 0) + ms);
 
@@ -47,11 +46,7 @@ export function createStreamEffects(deps: PipelineDeps): StreamEffects<RegistryS
         });
       }
     },
-    async persistChunk({ registry, outcome }) {
-      const persisted = await persistChunk(deps.store, registry, outcome);
-      deps.onPersisted?.(persisted);
-      return { registry: persisted.registry };
-    },
+    persistChunk: ({ registry, outcome }) => persistChunk(deps.store, registry, outcome),
   };
 }
 

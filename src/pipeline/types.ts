@@ -1,11 +1,10 @@
 import type { ChunkEvent } from '../../machines/types.ts';
+import type { ChunkTimings } from '../metrics/names.ts';
 import type { RegistrySnapshot } from '../registry/types.ts';
 import type { ChunkTrackingResult } from '../tracking/tracker.ts';
+import type { HorseStatus } from '../tracking/types.ts';
 
-/** Stage names of `timings_ms` in a chunk result and of paddock_chunk_duration_seconds. */
-export type ChunkStage = 'load_registry' | 'decode' | 'detect' | 'embed' | 'track' | 'thumbnails' | 'persist' | 'total';
-
-export type ChunkTimings = Record<ChunkStage, number>;
+export type { ChunkTimings } from '../metrics/names.ts';
 
 /** An encoded avatar for one horse, only when it beats the stored one. */
 export interface EncodedThumbnail {
@@ -37,7 +36,7 @@ export interface ChunkResultJson {
   horses: Array<{
     id: string | null;
     tracking_id: number | null;
-    status: 'new' | 'reactivated' | 'continued' | 'provisional';
+    status: HorseStatus | 'provisional';
     /** The tracker's track number of a provisional entry (joined to its horse by a later chunk's `identified`). */
     track_id?: number;
     detections: number;
@@ -45,7 +44,7 @@ export interface ChunkResultJson {
     thumbnail_bytes: number;
   }>;
   /** Provisional tracks of earlier chunks decided in this chunk. */
-  identified: Array<{ track_id: number; id: string; status: 'new' | 'reactivated' | 'continued' }>;
+  identified: Array<{ track_id: number; id: string; status: HorseStatus }>;
   timings_ms: ChunkTimings;
   overhead_ratio: number;
 }

@@ -5,9 +5,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { errorMessage } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { HorseStatus } from '../tracking/index.ts';
 import { DEFAULT_EVENTS_SUBJECT_PREFIX } from './topology.ts';
-
-export type HorseStatus = 'new' | 'reactivated' | 'continued';
 
 export interface ChunkProcessedInput {
   streamId: string;
@@ -92,7 +91,7 @@ export function createEventPublisher(nc: NatsConnection, options: EventPublisher
     try {
       nc.publish(`${prefix}.${event.stream_id}`, JSON.stringify(event));
     } catch (error) {
-      logger.warn({ type: event.type, streamId: event.stream_id, err: errorMessage(error) }, 'output event not published');
+      logger.warn({ type: event.type, stream_id: event.stream_id, err: errorMessage(error) }, 'output event not published');
       try {
         options.onPublishError?.(event.type, error);
       } catch (hookError) {

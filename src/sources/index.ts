@@ -21,7 +21,7 @@ export type { WatchSourceOptions } from './watch-source.ts';
 export { deadLetterRecord, deadLetterSubject } from './dead-letter.ts';
 export type { DeadLetterRecord } from './dead-letter.ts';
 export { chunkProcessedEvent, createEventPublisher } from './events.ts';
-export type { ChunkProcessedInput, EventPublisher, EventPublisherOptions, HorseIdentity, HorseStatus, PaddockEvent } from './events.ts';
+export type { ChunkProcessedInput, EventPublisher, EventPublisherOptions, HorseIdentity, PaddockEvent } from './events.ts';
 export { publishChunkEvent } from './publish-event.ts';
 export type { PublishChunkOptions, PublishedChunk } from './publish-event.ts';
 export type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';

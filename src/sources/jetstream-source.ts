@@ -143,7 +143,7 @@ export class JetStreamSource implements ChunkSource {
     this.track(
       this.publishDeadLetter(msg, streamId, reason).then((published) => {
         if (!published) return;
-        this.logger.warn({ streamId, chunkId: delivery.event.chunkId, deliveryCount: delivery.deliveryCount, reason }, 'chunk dead-lettered');
+        this.logger.warn({ stream_id: streamId, chunkId: delivery.event.chunkId, deliveryCount: delivery.deliveryCount, reason }, 'chunk dead-lettered');
         callHook(this.options.hooks.onDeadLetter, (error) => this.hookFailed('onDeadLetter', error), streamId, reason);
       }),
     );

@@ -19,6 +19,8 @@ export interface SyntheticStreamOptions extends Partial<SceneOptions> {
   ffmpegPath?: string | undefined;
   /** x264 constant rate factor (lower is better quality). */
   crf?: number;
+  /** Called after each chunk file is written (progress). */
+  onChunkWritten?: (chunkIndex: number, chunks: number) => void;
 }
 
 export interface SyntheticStream {
@@ -116,7 +118,7 @@ async function encodeChunk(
 
 /** Renders, encodes and writes a whole synthetic stream; deterministic for a seed. */
 export async function writeSyntheticStream(options: SyntheticStreamOptions): Promise<SyntheticStream> {
-  const { outDir, ffmpegPath: configuredFfmpeg, crf = DEFAULT_CRF, ...sceneOptions } = options;
+  const { outDir, ffmpegPath: configuredFfmpeg, crf = DEFAULT_CRF, onChunkWritten, ...sceneOptions } = options;
   const scene = createScene(sceneOptions);
   const ffmpegPath = resolveFfmpegPath({ ffmpegPath: configuredFfmpeg });
   const directory = path.resolve(outDir);
@@ -148,6 +150,7 @@ export async function writeSyntheticStream(options: SyntheticStreamOptions): Pro
       );
       chunks.push(outPath);
       chunkStartS.push(firstFrame / scene.options.fps);
+      onChunkWritten?.(chunk, scene.options.chunks);
     }
   } finally {
     await gtFile.close();

@@ -22,7 +22,6 @@ export {
   type FrameUpdate,
   type HerdSpec,
   type HorseChunkResult,
-  type HorseStatus,
   type TrackedBox,
 } from './tracker.ts';
 export * from './types.ts';

@@ -20,7 +20,7 @@
  * weak (score below occludedReportMinScore) is only the visible piece of the horse: it steers
  * the track, but the horse's reported box is its completed extent (completeOccluded) or nothing.
  *
- * Identity (the registry decision, from confirmation on): see matchIdentities. The track's query
+ * Identity (the registry decision, from confirmation on): see ./identify.ts. The track's query
  * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
  * appearance. A horse keeps one box per frame (the more confident) when two of its tracks overlap
  * in time. Statuses, precisely:
@@ -57,23 +57,17 @@
  */
 import { PaddockError } from '../errors/index.ts';
 import { matchDetections } from './association.ts';
-import { bankSimilarity, cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
-import { HorseGallery } from './gallery.ts';
+import { cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
 import { boxArea, coverage, iou } from './geometry.ts';
-import { matchIdentities } from './identity.ts';
+import { Identities, type HerdSpec, type IdentifiedTrack } from './identify.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
-import { colorFor, horseIdFor, type Box, type FeatureBank, type FramePerception, type KnownHorse } from './types.ts';
+import { attribute, type Track, type TrackedBox } from './track.ts';
+import type { Box, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
 
-export type HorseStatus = 'new' | 'reactivated' | 'continued';
-
-export interface TrackedBox {
-  frameIndex: number;
-  timestampS: number;
-  box: Box;
-  score: number;
-}
+export type { HerdSpec, IdentifiedTrack } from './identify.ts';
+export type { TrackedBox } from './track.ts';
 
 export interface HorseChunkResult {
   id: string;
@@ -107,13 +101,6 @@ export interface ProvisionalTrackResult {
   frames: TrackedBox[];
 }
 
-/** A track reported as provisional in an earlier chunk that is now decided. */
-export interface IdentifiedTrack {
-  trackKey: number;
-  horseId: string;
-  status: HorseStatus;
-}
-
 export interface ChunkTrackingResult {
   /** Horses seen in this chunk, by tracking number. */
   horses: HorseChunkResult[];
@@ -143,11 +130,6 @@ export interface FrameUpdate {
   assignments: DetectionAssignment[];
 }
 
-export interface HerdSpec {
-  expectedCount: number;
-  officialIds: string[];
-}
-
 export interface ChunkTrackerInit {
   known: readonly KnownHorse[];
   nextTrackingId: number;
@@ -170,53 +152,6 @@ export interface ChunkTracker {
   finish(): ChunkTrackingResult;
 }
 
-type Phase = 'tentative' | 'tracked' | 'lost';
-
-interface Track {
-  key: number;
-  phase: Phase;
-  kf: BoxKalman;
-  /** The Kalman box predicted for the current frame (computed once per frame). */
-  predicted: Box;
-  hits: number;
-  lostFrames: number;
-  confirmed: boolean;
-  /** Own bank until the track has a horse, then the horse's bank (the same object). */
-  bank: FeatureBank | null;
-  /**
-   * Running appearance (EMA, unit) of every high-score detection of this track, clean or not,
-   * for frame-to-frame association (as BoT-SORT's smoothed feature); banks stay clean-only.
-   */
-  appearance: Float32Array | null;
-  horse: HorseState | null;
-  /** Observations and confident vectors held until the track has a horse. */
-  pendingBoxes: TrackedBox[];
-  pendingVectors: Float32Array[];
-  bestQuality: number;
-  /** Timestamp (s) of the track's first observation. */
-  firstSeenS: number;
-  /** Clean (confident, unoccluded, clear of the frame edges) observations so far. */
-  cleanViews: number;
-  /** Confident observations mostly in view (less than half hidden by another detection): a whole horse, not a piece. */
-  visibleViews: number;
-  /** Its latest observation was a clean view. */
-  cleanNow: boolean;
-  /**
-   * Running agreement (EMA of cosine) of the track's confident views with its running
-   * appearance: how far its appearance can be trusted. NaN before the second view.
-   */
-  selfSimilarity: number;
-  /** Running box width and height (EMA) of the track's confident unoccluded views; 0 before the first. */
-  fullW: number;
-  fullH: number;
-  /** Its boxes were reported as provisional in an earlier chunk. */
-  provisional: boolean;
-  /** Frames in which each horse was seen beside this track; from CO_VISIBLE_MIN_FRAMES on, it is not that horse. */
-  coVisibleHorses: Map<string, number>;
-  /** The same for unidentified tracks: whichever horse they become, this track is not. */
-  coVisibleTracks: Map<number, number>;
-}
-
 interface FrameViews {
   /** Clean views: confident, unoccluded and clear of the frame's edges; they teach feature banks. */
   confident: Uint8Array;
@@ -230,35 +165,6 @@ interface FrameViews {
   occluder: Int32Array;
   /** The share covered by the second most covering detection (its occlusion but for the occluder). */
   secondOcclusion: Float64Array;
-}
-
-interface HorseState {
-  id: string;
-  trackingId: number;
-  color: string;
-  name: string | null;
-  status: HorseStatus | null;
-  knownIndex: number;
-  inHerd: boolean;
-  bank: FeatureBank;
-  track: Track | null;
-  detections: number;
-  confidenceSum: number;
-  frames: TrackedBox[];
-  /** Position in `frames` of each frame index's box. */
-  frameSlot: Map<number, number>;
-  thumbnailTrackKey: number | null;
-  thumbnailQuality: number;
-}
-
-/**
- * Frames two tracks must be seen side by side before they count as different horses: the two
- * pieces of one horse split by the detector for a frame or two are not.
- */
-const CO_VISIBLE_MIN_FRAMES = 5;
-
-function seenBeside(track: Track, horseId: string): boolean {
-  return (track.coVisibleHorses.get(horseId) ?? 0) >= CO_VISIBLE_MIN_FRAMES;
 }
 
 /** How far below trustedAppearanceSimilarity one view's agreement must fall to drop a track's cannot-link evidence. */
@@ -282,16 +188,10 @@ class ChunkTrackerImpl implements ChunkTracker {
   private readonly options: TrackerOptions;
   private readonly known: readonly KnownHorse[];
   private readonly chunkStartMs: number;
-  private readonly herd: HerdSpec | null;
-  private nextTrackingId: number;
   private nextTrackKey = 1;
   private tracks: Track[] = [];
-  /** Horses handled in this chunk (known horses materialised, and new ones), in creation order. */
-  private readonly horses: HorseState[] = [];
-  private readonly horseByKnownIndex = new Map<number, HorseState>();
-  private readonly officialKnown: Uint8Array;
-  private gallery: HorseGallery | null = null;
-  private similarityScratch: Float64Array | null = null;
+  /** The registry decision and the horses of this chunk. */
+  private readonly identities: Identities;
   private dim = -1;
   private finished = false;
   private readonly clock: (() => number) | null;
@@ -301,7 +201,6 @@ class ChunkTrackerImpl implements ChunkTracker {
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
   private readonly sequence: number;
-  private readonly identified: IdentifiedTrack[] = [];
 
   constructor(init: ChunkTrackerInit) {
     this.options = resolveTrackerOptions(init.options);
@@ -314,18 +213,14 @@ class ChunkTrackerImpl implements ChunkTracker {
     // Tracking numbers are never reused: continue after the largest known one whatever we are told.
     let maxKnown = 0;
     for (const horse of init.known) maxKnown = Math.max(maxKnown, horse.trackingId);
-    this.nextTrackingId = Math.max(init.nextTrackingId, maxKnown + 1);
+    const nextTrackingId = Math.max(init.nextTrackingId, maxKnown + 1);
 
-    this.herd = init.herd ?? null;
-    this.officialKnown = new Uint8Array(init.known.length);
-    if (this.herd !== null) {
-      if (!Number.isInteger(this.herd.expectedCount) || this.herd.expectedCount < 1) invalid(`herd.expectedCount must be a positive integer, got ${this.herd.expectedCount}`);
-      if (!Array.isArray(this.herd.officialIds)) invalid('herd.officialIds must be an array of horse IDs');
-      const official = new Set(this.herd.officialIds);
-      init.known.forEach((horse, index) => {
-        if (official.size === 0 || official.has(horse.id)) this.officialKnown[index] = 1;
-      });
+    const herd = init.herd ?? null;
+    if (herd !== null) {
+      if (!Number.isInteger(herd.expectedCount) || herd.expectedCount < 1) invalid(`herd.expectedCount must be a positive integer, got ${herd.expectedCount}`);
+      if (!Array.isArray(herd.officialIds)) invalid('herd.officialIds must be an array of horse IDs');
     }
+    this.identities = new Identities(this.options, init.known, herd, nextTrackingId);
     this.sequence = init.sequence ?? (init.state?.sequence ?? 0) + 1;
     if (init.state === undefined || init.state === null || !this.options.continuousTracks) this.seedCarryOverTracks();
     else this.restoreState(init.state);
@@ -378,10 +273,10 @@ class ChunkTrackerImpl implements ChunkTracker {
       frame,
       views,
     );
-    if (this.clock === null) this.identifyConfirmedTracks();
+    if (this.clock === null) this.identities.identify(this.tracks, this.lastTimestampS, this.dim);
     else {
       const started = this.clock();
-      this.identifyConfirmedTracks();
+      this.identities.identify(this.tracks, this.lastTimestampS, this.dim);
       this.registryMatchMs += this.clock() - started;
     }
     const horseOfTrack = new Map<number, string | null>();
@@ -395,7 +290,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   finish(): ChunkTrackingResult {
     this.finished = true;
     const horses: HorseChunkResult[] = [];
-    for (const horse of this.horses) {
+    for (const horse of this.identities.horses) {
       if (horse.detections === 0 || horse.status === null) continue;
       const frames = [...horse.frames].sort((a, b) => a.frameIndex - b.frameIndex);
       const first = frames[0]!;
@@ -420,7 +315,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     horses.sort((a, b) => a.trackingId - b.trackingId);
     // Without continuous tracks an undecided track ends with the chunk: it could never be joined to a horse later.
     const provisional = this.options.continuousTracks ? this.provisionalTracks() : [];
-    return { horses, provisional, identified: this.identified, state: this.snapshot(), nextTrackingId: this.nextTrackingId, registryMatchMs: this.registryMatchMs };
+    return { horses, provisional, identified: this.identities.identified, state: this.snapshot(), nextTrackingId: this.identities.nextTrackingId, registryMatchMs: this.registryMatchMs };
   }
 
   /** Confirmed, still undecided tracks with boxes in this chunk: reported now, joined to their horse later. */
@@ -489,7 +384,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (!validBox(box)) continue;
       const index = snapshot.horseId === null ? undefined : knownIndex.get(snapshot.horseId);
       // A track of a horse the registry no longer has (merged away) starts over as undecided.
-      const horse = index === undefined ? null : this.materialiseKnown(index);
+      const horse = index === undefined ? null : this.identities.materialiseKnown(index);
       const kf = continuous ? BoxKalman.restore(snapshot.kalman, this.options.kalman) : new BoxKalman(box, this.options.kalman);
       const track: Track = {
         key: snapshot.key,
@@ -615,7 +510,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (best) track.bestQuality = quality;
     if (reportedBox !== null) {
       const observation: TrackedBox = { frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...reportedBox }, score: detection.score };
-      if (track.horse !== null) this.attribute(track.horse, track, observation);
+      if (track.horse !== null) attribute(track.horse, track, observation);
       else track.pendingBoxes.push(observation);
     }
     return { trackKey: track.key, horseId: track.horse?.id ?? null, bestThumbnailCandidate: best };
@@ -637,25 +532,6 @@ class ChunkTrackerImpl implements ChunkTracker {
     const keep = this.options.featureBank.momentum;
     for (let i = 0; i < embedding.length; i += 1) track.appearance[i] = keep * track.appearance[i]! + (1 - keep) * embedding[i]!;
     normalizeInPlace(track.appearance);
-  }
-
-  private attribute(horse: HorseState, track: Track, observation: TrackedBox): void {
-    // Two tracks of one horse (e.g. pieces of it, one identified late) can both hold a frame:
-    // the horse keeps one box per frame, the more confident one.
-    const existing = horse.frameSlot.get(observation.frameIndex);
-    if (existing === undefined) {
-      horse.frameSlot.set(observation.frameIndex, horse.frames.length);
-      horse.frames.push(observation);
-      horse.detections += 1;
-      horse.confidenceSum += observation.score;
-    } else if (observation.score > horse.frames[existing]!.score) {
-      horse.confidenceSum += observation.score - horse.frames[existing]!.score;
-      horse.frames[existing] = observation;
-    }
-    if (track.bestQuality > horse.thumbnailQuality) {
-      horse.thumbnailQuality = track.bestQuality;
-      horse.thumbnailTrackKey = track.key;
-    }
   }
 
   /**
@@ -716,191 +592,6 @@ class ChunkTrackerImpl implements ChunkTracker {
     return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
   }
 
-  // ── identities ─────────────────────────────────────────────────────────────────────────────
-
-  private identifyConfirmedTracks(): void {
-    const waiting = this.tracks.filter((track) => track.confirmed && track.horse === null && track.phase === 'tracked');
-    if (waiting.length === 0) return;
-    const herdComplete = this.herd !== null && this.herdSize() >= this.herd.expectedCount;
-    const queries = waiting.map((track) => this.queryVector(track));
-
-    const visible = new Set<HorseState>();
-    for (const track of this.tracks) if (track.phase === 'tracked' && track.horse !== null) visible.add(track.horse);
-    const liveCandidates = this.horses.filter((horse) => !visible.has(horse) && (!herdComplete || horse.inHerd));
-    const gallery = this.ensureGallery(queries);
-    let galleryEligible: Uint8Array | null = null;
-    if (gallery !== null) {
-      galleryEligible = new Uint8Array(gallery.count);
-      for (let k = 0; k < gallery.count; k += 1) {
-        if (this.horseByKnownIndex.has(k)) continue;
-        if (herdComplete && this.officialKnown[k] !== 1) continue;
-        galleryEligible[k] = 1;
-      }
-    }
-    const usable = queries.map((query) => query !== null);
-    const matches = matchIdentities(
-      {
-        queries: queries.map((query) => query ?? new Float32Array(0)),
-        gallery,
-        galleryEligible,
-        liveBanks: liveCandidates.map((horse) => horse.bank),
-        threshold: herdComplete ? Number.NEGATIVE_INFINITY : this.options.reidSimilarity,
-        allowed: (query, source, index) => {
-          const id = source === 'known' ? this.known[index]!.id : liveCandidates[index]!.id;
-          return !seenBeside(waiting[query]!, id);
-        },
-      },
-      this.similarityScratch,
-    );
-
-    waiting.forEach((track, index) => {
-      const match = usable[index] ? matches[index] : null;
-      if (match !== null && match !== undefined) {
-        const horse = match.source === 'known' ? this.materialiseKnown(match.index) : liveCandidates[match.index]!;
-        if (horse.status === null) horse.status = 'reactivated';
-        this.bind(track, horse);
-        return;
-      }
-      // Nothing matched. In a complete herd the track waits for a herd horse to become free.
-      if (this.herd !== null && this.herdSize() >= this.herd.expectedCount) return;
-      // A new horse needs an established track: seen long enough and in clean views, so the
-      // visible piece of a partly hidden horse, or a short-lived false track, never becomes one.
-      if (!this.establishedForNewHorse(track)) return;
-      // A known horse that looks like this track but seems visible elsewhere right now may be
-      // on a wrong track (a lost track re-found on another horse): wait a while before a new horse.
-      const query = queries[index];
-      if (query !== null && query !== undefined && this.resemblesVisibleHorse(track, query, visible)) return;
-      this.bind(track, this.createHorse(track));
-    });
-  }
-
-  private resemblesVisibleHorse(track: Track, query: Float32Array, visible: Set<HorseState>): boolean {
-    if (this.lastTimestampS - track.firstSeenS >= 2 * this.options.newHorseMaxWaitS) return false;
-    for (const horse of visible) {
-      if (horse.track === track || seenBeside(track, horse.id)) continue;
-      if (bankSimilarity(horse.bank, query) >= this.options.reidSimilarity) return true;
-    }
-    return false;
-  }
-
-  private establishedForNewHorse(track: Track): boolean {
-    const trackedS = this.lastTimestampS - track.firstSeenS;
-    if (trackedS < this.options.newHorseMinTrackS) return false;
-    // A horse that is never seen unoccluded (one that always grazes beside another) still
-    // becomes a horse once its track has lasted long enough to be more than a passing piece, and
-    // was mostly in view now and then (the piece of a horse hidden behind another never is).
-    // A track that is clean right now (a horse stepping out from behind another) gets its clean
-    // views within a few frames: it is decided on them, not on the appearance of its hidden phase.
-    if (track.cleanViews >= this.options.newHorseMinCleanViews) return true;
-    if (trackedS < this.options.newHorseMaxWaitS || track.visibleViews < this.options.newHorseMinCleanViews || track.cleanNow) return false;
-    // Nor while its look is changing (a piece growing into the whole horse): decided once its views agree again.
-    return Number.isNaN(track.selfSimilarity) || track.selfSimilarity >= this.options.trustedAppearanceSimilarity;
-  }
-
-  /**
-   * The track's appearance for the registry decision (unit vector): its clean-view bank mean
-   * once it has enough clean views to trust it, else its running appearance (every confident
-   * view, so one odd clean view cannot decide alone); null with neither.
-   */
-  private queryVector(track: Track): Float32Array | null {
-    const trustBank = track.bank !== null && (track.cleanViews >= this.options.newHorseMinCleanViews || track.appearance === null);
-    const source = trustBank ? track.bank!.mean : track.appearance;
-    return source === null ? null : normalizeInPlace(Float32Array.from(source));
-  }
-
-  private ensureGallery(queries: (Float32Array | null)[]): HorseGallery | null {
-    if (this.gallery !== null) return this.gallery;
-    const dim = queries.find((query) => query !== null)?.length ?? this.dim;
-    if (dim <= 0 || this.known.length === 0) return null;
-    this.gallery = new HorseGallery(
-      this.known.map((horse) => horse.features),
-      dim,
-    );
-    this.similarityScratch = new Float64Array(this.gallery.count);
-    return this.gallery;
-  }
-
-  /** Gives `track` to `horse`: the horse's previous (lost) track ends, held observations flow in. */
-  private bind(track: Track, horse: HorseState): void {
-    const previous = horse.track;
-    if (previous !== null && previous !== track) this.tracks = this.tracks.filter((candidate) => candidate !== previous);
-    horse.track = track;
-    track.horse = horse;
-    if (track.provisional) this.identified.push({ trackKey: track.key, horseId: horse.id, status: horse.status ?? 'reactivated' });
-    for (const other of this.tracks) {
-      const frames = other.coVisibleTracks.get(track.key);
-      if (frames === undefined) continue;
-      other.coVisibleTracks.delete(track.key);
-      other.coVisibleHorses.set(horse.id, (other.coVisibleHorses.get(horse.id) ?? 0) + frames);
-    }
-    if (track.bank !== horse.bank) {
-      for (const vector of track.pendingVectors) updateFeatureBank(horse.bank, vector, this.options.featureBank);
-      track.bank = horse.bank;
-    }
-    track.pendingVectors = [];
-    for (const observation of track.pendingBoxes) this.attribute(horse, track, observation);
-    track.pendingBoxes = [];
-  }
-
-  private materialiseKnown(index: number): HorseState {
-    const existing = this.horseByKnownIndex.get(index);
-    if (existing !== undefined) return existing;
-    const known = this.known[index]!;
-    const horse: HorseState = {
-      id: known.id,
-      trackingId: known.trackingId,
-      color: known.color,
-      name: known.name,
-      status: null,
-      knownIndex: index,
-      inHerd: this.officialKnown[index] === 1,
-      bank: cloneFeatureBank(known.features),
-      track: null,
-      detections: 0,
-      confidenceSum: 0,
-      frames: [],
-      frameSlot: new Map(),
-      thumbnailTrackKey: null,
-      thumbnailQuality: Number.NEGATIVE_INFINITY,
-    };
-    this.horseByKnownIndex.set(index, horse);
-    this.horses.push(horse);
-    return horse;
-  }
-
-  private createHorse(track: Track): HorseState {
-    const trackingId = this.nextTrackingId;
-    this.nextTrackingId += 1;
-    const horse: HorseState = {
-      id: horseIdFor(trackingId),
-      trackingId,
-      color: colorFor(trackingId),
-      name: null,
-      status: 'new',
-      knownIndex: -1,
-      inHerd: true,
-      // A horse first seen only in crowded views has no clean-view bank yet; its bank starts from
-      // the track's running appearance (the only view there is) and clean views refine it later.
-      bank: track.bank ?? createFeatureBank(track.appearance ?? new Float32Array(Math.max(1, this.dim))),
-      track: null,
-      detections: 0,
-      confidenceSum: 0,
-      frames: [],
-      frameSlot: new Map(),
-      thumbnailTrackKey: null,
-      thumbnailQuality: Number.NEGATIVE_INFINITY,
-    };
-    this.horses.push(horse);
-    return horse;
-  }
-
-  private herdSize(): number {
-    let size = 0;
-    for (let k = 0; k < this.officialKnown.length; k += 1) size += this.officialKnown[k]!;
-    for (const horse of this.horses) if (horse.knownIndex === -1) size += 1;
-    return size;
-  }
-
   // ── tracks ─────────────────────────────────────────────────────────────────────────────────
 
   private startTrack(box: Box, timestampS: number): Track {
@@ -941,7 +632,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (known.lastBox === null || !(known.lastSeen instanceof Date)) return;
       const gapMs = this.chunkStartMs - known.lastSeen.getTime();
       if (!(gapMs <= windowMs) || !validBox(known.lastBox)) return;
-      const horse = this.materialiseKnown(index);
+      const horse = this.identities.materialiseKnown(index);
       const track = this.startTrack(known.lastBox, 0);
       track.phase = 'lost';
       track.confirmed = true;

@@ -54,6 +54,9 @@ export interface KnownHorse {
   confidenceScore: number;
 }
 
+/** How a horse came to be in a chunk (the tracker's module comment defines each precisely). */
+export type HorseStatus = 'new' | 'reactivated' | 'continued';
+
 /** 10-colour palette; a new horse takes the next colour after the previous horse's. */
 export const HORSE_PALETTE = [
   '#e6194b',

@@ -1,17 +1,6 @@
 import type { HorseChunkUpdate } from '../../src/registry/types.ts';
+import { mulberry32 } from '../../src/synth/random.ts';
 import { colorFor, horseIdFor, type FeatureBank } from '../../src/tracking/types.ts';
-
-/** Deterministic pseudo-random numbers (mulberry32), so fixtures are the same every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomUnitVector(dim: number, random: () => number): Float32Array {
   const vector = new Float32Array(dim);
@@ -26,7 +15,7 @@ export function randomUnitVector(dim: number, random: () => number): Float32Arra
 }
 
 export function featureBank(dim: number, seed: number, exemplars = 8): FeatureBank {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return {
     first: randomUnitVector(dim, random),
     mean: randomUnitVector(dim, random),

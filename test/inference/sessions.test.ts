@@ -5,6 +5,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createDetector, type DetectorOptions } from '../../src/inference/detector.ts';
 import { createEmbedder } from '../../src/inference/embedder.ts';
@@ -41,6 +42,22 @@ describe('execution providers', () => {
     expect(detector.provider).toBe('cpu');
     expect(await detector.detect(solidFrame(64, 64, [0, 0, 0]))).toHaveLength(1);
     await detector.release();
+  });
+
+  it('says a missing CUDA provider once per process: a warning when PADDOCK_EP asked for it, else a debug line', async () => {
+    const fixture = await writeFixture('ep', yolov8Model, horseConfig);
+    for (const askedFor of [true, false]) {
+      const lines: Array<{ level: number; msg: string }> = [];
+      const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+      for (let model = 0; model < 2; model += 1) {
+        const detector = await createDetector(await options(fixture.modelPath, { executionProviders: ['cuda', 'cpu'], executionProvidersAskedFor: askedFor, logger }));
+        expect(detector.provider).toBe('cpu');
+        await detector.release();
+      }
+      const aboutCuda = lines.filter((line) => line.msg.includes('cuda'));
+      expect(aboutCuda).toEqual([expect.objectContaining({ level: askedFor ? 40 : 20, msg: 'the cuda execution provider is not installed; trying cpu' })]);
+      expect(lines.filter((line) => line.level >= 40 && line !== aboutCuda[0])).toEqual([]);
+    }
   });
 
   it('fails with PROVIDER_UNAVAILABLE when no listed provider works', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { childIdOf, startSupervisor } from '../../machines/supervisor.ts';
+import { childIdOf } from '../../machines/supervisor.ts';
+import { startSupervisor } from '../../machines/supervisor-host.ts';
 import type { SupervisorOptionsInput } from '../../machines/options.ts';
 import type { StreamEmitted, SupervisorEmitted } from '../../machines/types.ts';
 import { PaddockError } from '../../src/errors/index.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { runChunkEvents } from '../../src/pipeline/run-files.ts';
+import { runChunkEvents } from '../../src/daemon/run-files.ts';
 import { ensureProjectModels, openPipeline } from '../../src/pipeline/runtime.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
 import { makeTempDir, makeTestsrc } from '../video/fixtures.ts';
@@ -29,10 +29,18 @@ describe('decode bound by the declared duration', () => {
       const logger = silentLogger();
       await ensureProjectModels(config, logger);
       const persisted: PersistedChunk[] = [];
-      const pipeline = await openPipeline({ config, logger, migrations: 'apply', onPersisted: (chunk) => persisted.push(chunk) });
+      const pipeline = await openPipeline({ config, logger, migrations: 'apply' });
       try {
         const event = { streamId: 'bound', chunkId: 'bound-1', sequence: 1, uri: long, startTime: new Date('2026-12-01T10:00:00Z'), durationS: 4 };
-        const outcomes = await runChunkEvents({ config, logger, pipeline, events: [event] });
+        const outcomes = await runChunkEvents({
+          config,
+          logger,
+          pipeline,
+          events: [event],
+          onStreamEvent: (emitted) => {
+            if (emitted.type === 'chunk.processed') persisted.push(emitted.persisted as PersistedChunk);
+          },
+        });
         expect(outcomes.map((outcome) => outcome.status)).toEqual(['acked']);
         expect(persisted).toHaveLength(1);
         // 5 frames per second over 6 s at most, not 300 over the whole file.

@@ -14,9 +14,8 @@ import { loadConfig } from '../../src/config/index.ts';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import { evaluateMot, parseMotFile, type MotMetrics, type MotRow } from '../../src/eval/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { joinProvisionalRows, motRowsOf } from '../../src/pipeline/mot-predictions.ts';
-import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../src/pipeline/run-files.ts';
-import { openPipeline } from '../../src/pipeline/runtime.ts';
+import { planFileChunks, runFileStream } from '../../src/daemon/run-files.ts';
+import { joinProvisionalRows } from '../../src/pipeline/mot-predictions.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
 import { resolveFfmpegPath } from '../../src/video/index.ts';
 
@@ -93,33 +92,22 @@ export async function runRealChunks(files: string[], dataDir: string, pair: Mode
     PADDOCK_REID_MODEL: path.join(SHARED, 'models', `${pair.reid}.onnx`),
     ...(pair.detectorConfig === undefined ? {} : { PADDOCK_DETECTOR_CONFIG: pair.detectorConfig }),
   });
-  const chunks: PersistedChunk[] = [];
-  const rows: MotRow[] = [];
-  let plan: FileChunkPlan | null = null;
-  const pipeline = await openPipeline({
+  let horsesRegistered = 0;
+  const started = performance.now();
+  const run = await runFileStream({
     config,
     logger: silentLogger(),
     migrations: 'apply',
-    onPersisted: (persisted) => {
-      if (plan === null) return;
-      const index = plan.events.findIndex((event) => event.chunkId === persisted.outcome.event.chunkId);
-      const probe = plan.probes[index]!;
-      chunks.push(persisted);
-      rows.push(...motRowsOf(persisted, plan.offsetsS[index]!, { fps: sourceFps, width: probe.width, height: probe.height }));
+    streamId: STREAM_ID,
+    chunks: { files },
+    motFps: sourceFps,
+    after: async (pipeline) => {
+      horsesRegistered = (await pipeline.store.listHorses(STREAM_ID)).length;
     },
   });
-  const started = performance.now();
-  try {
-    plan = await planFileChunks(config, STREAM_ID, files, await pipeline.store.lastSequence(STREAM_ID));
-    const outcomes = await runChunkEvents({ config, logger: silentLogger(), pipeline, events: plan.events });
-    const failed = outcomes.filter((outcome) => outcome.status === 'dead-lettered');
-    if (failed.length > 0) throw new Error(`chunks failed: ${JSON.stringify(failed)}`);
-    const horses = await pipeline.store.listHorses(STREAM_ID);
-    const frames = chunks.reduce((sum, chunk) => sum + chunk.outcome.framesDecoded, 0);
-    return { chunks, rows: joinProvisionalRows(rows, chunks, 'drop'), horsesRegistered: horses.length, fps: frames / ((performance.now() - started) / 1000) };
-  } finally {
-    await pipeline.close();
-  }
+  if (run.failed.length > 0) throw new Error(`chunks failed: ${JSON.stringify(run.failed)}`);
+  const frames = run.chunks.reduce((sum, chunk) => sum + chunk.outcome.framesDecoded, 0);
+  return { chunks: run.chunks, rows: joinProvisionalRows(run.rows, run.chunks, 'drop'), horsesRegistered, fps: frames / ((performance.now() - started) / 1000) };
 }
 
 /** The clip's ground truth, or null when it has none. */

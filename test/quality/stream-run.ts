@@ -8,9 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, type PaddockConfig } from '../../src/config/index.ts';
 import { evaluateMot, parseMotFile, type MotMetrics, type MotRow } from '../../src/eval/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { joinProvisionalRows, motRowsOf } from '../../src/pipeline/mot-predictions.ts';
-import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../src/pipeline/run-files.ts';
-import { openPipeline } from '../../src/pipeline/runtime.ts';
+import { runFileStream } from '../../src/daemon/run-files.ts';
+import { joinProvisionalRows } from '../../src/pipeline/mot-predictions.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
 import type { HorseSummary } from '../../src/registry/types.ts';
 import type { SyntheticStream } from '../../src/synth/writer.ts';
@@ -45,36 +44,21 @@ export async function processStream(stream: SyntheticStream, dataDir: string, se
   let horses: HorseSummary[] = [];
   const secondsPerChunk = stream.scene.options.secondsPerChunk;
   for (const session of sessions) {
-    let plan: FileChunkPlan | null = null;
-    const pipeline = await openPipeline({
+    const last = session[session.length - 1]!;
+    const run = await runFileStream({
       config,
       logger,
       migrations: 'apply',
-      onPersisted: (persisted) => {
-        if (plan === null) return;
-        const index = plan.events.findIndex((event) => event.chunkId === persisted.outcome.event.chunkId);
-        const probe = plan.probes[index]!;
-        chunks.push(persisted);
-        rows.push(...motRowsOf(persisted, stream.chunkStartS[session[index]!]!, { fps: probe.fps ?? config.sampleFps, width: probe.width, height: probe.height }));
+      streamId: QUALITY_STREAM_ID,
+      chunks: { files: session.map((index) => stream.chunks[index]!), endTime: new Date(STREAM_START_MS + (stream.chunkStartS[last]! + secondsPerChunk) * 1000) },
+      chunkOffsetS: (index) => stream.chunkStartS[session[index]!]!,
+      after: async (pipeline) => {
+        horses = await pipeline.store.listHorses(QUALITY_STREAM_ID);
       },
     });
-    try {
-      const last = session[session.length - 1]!;
-      const endTime = new Date(STREAM_START_MS + (stream.chunkStartS[last]! + secondsPerChunk) * 1000);
-      plan = await planFileChunks(
-        config,
-        QUALITY_STREAM_ID,
-        session.map((index) => stream.chunks[index]!),
-        await pipeline.store.lastSequence(QUALITY_STREAM_ID),
-        endTime,
-      );
-      const outcomes = await runChunkEvents({ config, logger, pipeline, events: plan.events });
-      const failed = outcomes.filter((outcome) => outcome.status === 'dead-lettered');
-      if (failed.length > 0) throw new Error(`chunks failed: ${JSON.stringify(failed)}`);
-      horses = await pipeline.store.listHorses(QUALITY_STREAM_ID);
-    } finally {
-      await pipeline.close();
-    }
+    if (run.failed.length > 0) throw new Error(`chunks failed: ${JSON.stringify(run.failed)}`);
+    chunks.push(...run.chunks);
+    rows.push(...run.rows);
   }
   return { rows: joinProvisionalRows(rows, chunks, 'drop'), horses, chunks };
 }

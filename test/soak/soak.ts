@@ -16,7 +16,7 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { runChunkEvents } from '../../src/pipeline/run-files.ts';
+import { runChunkEvents } from '../../src/daemon/run-files.ts';
 import { openPipeline } from '../../src/pipeline/runtime.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assignmentCost, linearSumAssignment } from '../../src/tracking/assignment.ts';
 import { PaddockError } from '../../src/errors/index.ts';
-import { seededRandom } from './helpers.ts';
+import { mulberry32 } from '../../src/synth/random.ts';
 
 /**
  * Brute force reference: fewest forbidden pairs first, then least finite cost, over all
@@ -50,7 +50,7 @@ function checkValid(result: Int32Array, cost: Float64Array, rows: number, cols: 
 
 describe('linearSumAssignment', () => {
   it('matches brute force on random small matrices (square and rectangular, float costs)', () => {
-    const random = seededRandom(42);
+    const random = mulberry32(42);
     for (let trial = 0; trial < 400; trial += 1) {
       const rows = 1 + Math.floor(random() * 6);
       const cols = 1 + Math.floor(random() * 6);
@@ -66,7 +66,7 @@ describe('linearSumAssignment', () => {
   });
 
   it('never assigns forbidden (+Infinity) pairs and otherwise stays optimal', () => {
-    const random = seededRandom(7);
+    const random = mulberry32(7);
     for (let trial = 0; trial < 300; trial += 1) {
       const rows = 1 + Math.floor(random() * 5);
       const cols = 1 + Math.floor(random() * 5);

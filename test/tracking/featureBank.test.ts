@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { bankSimilarity, createFeatureBank, dot, updateFeatureBank } from '../../src/tracking/featureBank.ts';
 import { HorseGallery } from '../../src/tracking/gallery.ts';
-import { noisyEmbedding, randomUnitVector, seededRandom } from './helpers.ts';
+import { mulberry32 } from '../../src/synth/random.ts';
+import { noisyEmbedding, randomUnitVector } from './helpers.ts';
 
 const options = { size: 3, momentum: 0.9, noveltyMaxSimilarity: 0.9 };
 
 describe('feature bank', () => {
   it('keeps the first appearance, moves the mean by EMA and stays unit length', () => {
-    const random = seededRandom(1);
+    const random = mulberry32(1);
     const a = randomUnitVector(random, 32);
     const b = randomUnitVector(random, 32);
     const bank = createFeatureBank(a);
@@ -20,7 +21,7 @@ describe('feature bank', () => {
   });
 
   it('adds an exemplar only when it is novel', () => {
-    const random = seededRandom(2);
+    const random = mulberry32(2);
     const a = randomUnitVector(random, 32);
     const bank = createFeatureBank(a);
     updateFeatureBank(bank, noisyEmbedding(random, a, 0.05), options); // near-duplicate
@@ -30,7 +31,7 @@ describe('feature bank', () => {
   });
 
   it('caps exemplars at K and replaces the most redundant one, keeping diversity', () => {
-    const random = seededRandom(3);
+    const random = mulberry32(3);
     const base = randomUnitVector(random, 32);
     const bank = createFeatureBank(base);
     const nearBase = noisyEmbedding(random, base, 0.6); // similar to base, but still below 0.9
@@ -58,7 +59,7 @@ describe('feature bank', () => {
 
 describe('HorseGallery', () => {
   it('returns exactly the brute-force best cosine for every horse that can reach the threshold', () => {
-    const random = seededRandom(4);
+    const random = mulberry32(4);
     const dim = 48;
     const banks = Array.from({ length: 60 }, () => {
       const identity = randomUnitVector(random, dim);
@@ -121,7 +122,7 @@ describe('feature bank exemplar cache', () => {
   }
 
   it('chooses exactly the exemplars a from-scratch computation would, over many updates', () => {
-    const random = seededRandom(12);
+    const random = mulberry32(12);
     const identity = randomUnitVector(random, 24);
     const bank = createFeatureBank(identity);
     const reference = [Float32Array.from(bank.exemplars[0]!)];

@@ -1,17 +1,6 @@
-/** Seeded test data for the tracking tests: a PRNG, noisy embeddings, moving boxes. */
+/** Seeded test data for the tracking tests: noisy embeddings, moving boxes. */
+import { mulberry32 } from '../../src/synth/random.ts';
 import type { Box, Detection, FramePerception } from '../../src/tracking/types.ts';
-
-/** mulberry32: small, fast, deterministic PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal sample (Box–Muller) from a uniform PRNG. */
 export function gaussian(random: () => number): number {
@@ -99,7 +88,7 @@ export function scene(
   frameCount: number,
   options: { seed?: number; noise?: number; jitter?: number; firstFrame?: number; extra?: (frameIndex: number) => SyntheticObject[] } = {},
 ): SceneFrame[] {
-  const random = seededRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const frames: SceneFrame[] = [];
   const first = options.firstFrame ?? 0;
   for (let f = first; f < first + frameCount; f += 1) {
@@ -125,6 +114,6 @@ export function scene(
 
 /** Distinct identities: random unit vectors in `dim` dimensions (nearly orthogonal). */
 export function identities(count: number, dim = 64, seed = 99): Float32Array[] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: count }, () => randomUnitVector(random, dim));
 }

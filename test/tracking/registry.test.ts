@@ -5,7 +5,8 @@ import { matchIdentities } from '../../src/tracking/identity.ts';
 import { HorseGallery } from '../../src/tracking/gallery.ts';
 import { createFeatureBank } from '../../src/tracking/featureBank.ts';
 import { colorFor, type KnownHorse } from '../../src/tracking/types.ts';
-import { frame, identities, noisyEmbedding, scene, seededRandom, type ScriptedHorse, type SceneFrame } from './helpers.ts';
+import { mulberry32 } from '../../src/synth/random.ts';
+import { frame, identities, noisyEmbedding, scene, type ScriptedHorse, type SceneFrame } from './helpers.ts';
 
 const t0 = new Date('2026-01-01T10:00:00Z');
 
@@ -71,7 +72,7 @@ describe('registry decision across chunks', () => {
 
   it('never lets two tracks claim one known horse', () => {
     // Known: only A. Two horses that both look like A enter together; the closer look wins.
-    const random = seededRandom(11);
+    const random = mulberry32(11);
     const known: KnownHorse[] = [
       {
         id: 'horse_001',
@@ -107,7 +108,7 @@ describe('registry decision across chunks', () => {
     const [, , , other] = identities(4);
     const partial = new Float32Array(idA!.length);
     for (let i = 0; i < partial.length; i += 1) partial[i] = 0.5 * idA![i]! + 0.87 * other![i]!;
-    const random = seededRandom(31);
+    const random = mulberry32(31);
     const frames: SceneFrame[] = [];
     for (let f = 0; f < 25; f += 1) {
       const entering = f < 10;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createChunkTracker, type ChunkTracker, type FrameUpdate } from '../../src/tracking/tracker.ts';
 import { PaddockError } from '../../src/errors/index.ts';
 import { HORSE_PALETTE } from '../../src/tracking/types.ts';
-import { frame, identities, noisyEmbedding, scene, seededRandom, type SceneFrame } from './helpers.ts';
+import { mulberry32 } from '../../src/synth/random.ts';
+import { frame, identities, noisyEmbedding, scene, type SceneFrame } from './helpers.ts';
 
 const chunkStart = new Date('2026-01-01T10:00:00Z');
 
@@ -56,7 +57,7 @@ describe('chunk tracker within a chunk', () => {
 
   it('confirms a track only after confirmHits hits: one or two false detections never create a horse', () => {
     const [a, clutter] = identities(2);
-    const random = seededRandom(5);
+    const random = mulberry32(5);
     // Identity on confirmation (no establishment wait), to see confirmHits alone.
     const t = tracker({ newHorseMinTrackS: 0, newHorseMinCleanViews: 0 });
     const updates: FrameUpdate[] = [];
@@ -169,7 +170,7 @@ describe('chunk tracker within a chunk', () => {
   it('reports thumbnail candidates per detection and the best track key per horse', () => {
     const [a] = identities(1);
     const sizes = [100, 140, 120, 160, 150];
-    const random = seededRandom(9);
+    const random = mulberry32(9);
     const t = tracker({ newHorseMinTrackS: 0 });
     const flags = sizes.map((w, f) => t.update(frame(f, [{ box: { x: 100 + 2 * f, y: 100, w, h: 80 }, embedding: noisyEmbedding(random, a!, 0.2) }])).assignments[0]!);
     expect(flags.map((x) => x.bestThumbnailCandidate)).toEqual([true, true, false, true, false]);
@@ -195,7 +196,7 @@ describe('chunk tracker within a chunk', () => {
 
   it('never makes a horse of the visible piece of a horse hidden behind another', () => {
     const [front, piece] = identities(2);
-    const random = seededRandom(21);
+    const random = mulberry32(21);
     const t = tracker();
     for (let f = 0; f < 25; f += 1) {
       const objects = [{ box: { x: 400 + 2 * f, y: 300, w: 160, h: 110 }, embedding: noisyEmbedding(random, front!, 0.3) }];
@@ -208,7 +209,7 @@ describe('chunk tracker within a chunk', () => {
 
   it('still makes a horse of one never seen unoccluded, once its track lasted newHorseMaxWaitS', () => {
     const [a, b] = identities(2);
-    const random = seededRandom(25);
+    const random = mulberry32(25);
     const t = tracker({ newHorseMaxWaitS: 3 });
     const updates: FrameUpdate[] = [];
     for (let f = 0; f < 25; f += 1) {
@@ -229,7 +230,7 @@ describe('chunk tracker within a chunk', () => {
 
   it('reports a small occluded piece of a tracked horse at its completed extent', () => {
     const [a, b] = identities(2);
-    const random = seededRandom(22);
+    const random = mulberry32(22);
     const t = tracker({ newHorseMinTrackS: 0 });
     let last: FrameUpdate | null = null;
     for (let f = 0; f < 12; f += 1) {
@@ -250,7 +251,7 @@ describe('chunk tracker within a chunk', () => {
     expect(reported.h).toBeCloseTo(100, 0);
     // Without completion, the piece is not reported at all.
     const plain = tracker({ newHorseMinTrackS: 0, completeOccluded: false });
-    const random2 = seededRandom(22);
+    const random2 = mulberry32(22);
     for (let f = 0; f < 12; f += 1) {
       const objects = [{ box: { x: 100 + 2 * f, y: 300, w: f >= 8 ? 70 : 160, h: 100 }, embedding: noisyEmbedding(random2, a!, 0.2) }];
       if (f >= 8) objects.push({ box: { x: 100 + 2 * f + 65, y: 290, w: 170, h: 120 }, embedding: noisyEmbedding(random2, b!, 0.2) });
@@ -261,7 +262,7 @@ describe('chunk tracker within a chunk', () => {
 
   it('does not let a different-looking horse take over a trusted track by overlap alone', () => {
     const [a, b] = identities(2);
-    const random = seededRandom(23);
+    const random = mulberry32(23);
     const t = tracker({ newHorseMinTrackS: 0 });
     const updates: FrameUpdate[] = [];
     for (let f = 0; f < 16; f += 1) {
@@ -273,7 +274,7 @@ describe('chunk tracker within a chunk', () => {
     expect(updates[15]!.assignments[0]!.horseId).toBe('horse_002');
     // A weak ReID model (views that disagree with each other) never vetoes: overlap keeps the track.
     const weak = tracker({ newHorseMinTrackS: 0 });
-    const random2 = seededRandom(24);
+    const random2 = mulberry32(24);
     const weakUpdates: FrameUpdate[] = [];
     for (let f = 0; f < 16; f += 1) {
       weakUpdates.push(weak.update(frame(f, [{ box: { x: 300, y: 300, w: 150, h: 100 }, embedding: noisyEmbedding(random2, f < 8 ? a! : b!, 2.5) }])));

@@ -4,10 +4,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { PaddockConfig } from '../../config/index.ts';
 import { PaddockError } from '../../errors/index.ts';
 import { evaluateMot, readMotFile, writeMotRows, type MotRow } from '../../eval/index.ts';
+import { planFileChunks, runFileStream, type FileChunkPlan } from '../../daemon/run-files.ts';
 import type { Logger } from '../../log/index.ts';
-import { joinProvisionalRows, motRowsOf } from '../../pipeline/mot-predictions.ts';
-import { planFileChunks, runChunkEvents, type FileChunkPlan } from '../../pipeline/run-files.ts';
-import { openPipeline } from '../../pipeline/runtime.ts';
+import { joinProvisionalRows } from '../../pipeline/mot-predictions.ts';
 import type { ChunkTimings, PersistedChunk } from '../../pipeline/types.ts';
 import { writeSyntheticStream } from '../../synth/index.ts';
 import { commandContext } from '../context.ts';
@@ -19,6 +18,7 @@ interface DemoOptions {
   chunks: number;
   seconds: number;
   seed: number;
+  fps: number;
   stream?: string;
 }
 
@@ -30,27 +30,18 @@ function positiveInt(value: string): number {
   return parsed;
 }
 
-/** Runs some chunks through a freshly opened pipeline, as one daemon lifetime. */
+/** Runs some of the plan's chunks through a freshly opened pipeline, as one daemon lifetime. */
 async function runLifetime(
   config: PaddockConfig,
   logger: Logger,
   plan: FileChunkPlan,
   indexes: number[],
-  collect: (persisted: PersistedChunk, index: number) => void,
-): Promise<void> {
-  const pipeline = await openPipeline({
-    config,
-    logger,
-    migrations: 'apply',
-    onPersisted: (persisted) => collect(persisted, plan.events.findIndex((event) => event.chunkId === persisted.outcome.event.chunkId)),
-  });
-  try {
-    const outcomes = await runChunkEvents({ config, logger, pipeline, events: indexes.map((i) => plan.events[i]!) });
-    const failed = outcomes.find((outcome) => outcome.status === 'dead-lettered');
-    if (failed !== undefined && failed.status === 'dead-lettered') throw new PaddockError('INTERNAL', `a demo chunk failed: ${failed.reason}`);
-  } finally {
-    await pipeline.close();
-  }
+  onChunk: (persisted: PersistedChunk) => void,
+): Promise<{ chunks: PersistedChunk[]; rows: MotRow[] }> {
+  const streamId = plan.events[0]!.streamId;
+  const run = await runFileStream({ config, logger, migrations: 'apply', streamId, chunks: { plan, indexes }, onChunk });
+  if (run.failed.length > 0) throw new PaddockError('INTERNAL', `a demo chunk failed: ${run.failed[0]}`);
+  return run;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -61,13 +52,14 @@ export function registerDemoCommand(program: Command): void {
     .option('--chunks <c>', 'chunks (at least 2: the pipeline restarts before the last one)', positiveInt, 3)
     .option('--seconds <s>', 'seconds per chunk', positiveInt, 10)
     .option('--seed <k>', 'seed of the synthetic stream', positiveInt, 7)
+    .option('--fps <n>', 'frames per second of the synthetic video; the demo samples every one of them', positiveInt, 10)
     .option('--stream <id>', 'stream ID (default: demo-<time>)')
     .action(async (options: DemoOptions) => {
       const context = commandContext();
       const { logger } = context;
-      const fps = 10;
+      const { fps } = options;
       // The demo samples every frame, so its predictions can be scored against every ground-truth frame.
-      const config: PaddockConfig = { ...context.config, sampleFps: process.env.PADDOCK_SAMPLE_FPS === undefined ? fps : context.config.sampleFps };
+      const config: PaddockConfig = { ...context.config, sampleFps: fps };
       const streamId = options.stream ?? `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
       const outDir = path.join(config.dataDir, 'demo', streamId);
       await mkdir(outDir, { recursive: true });
@@ -83,26 +75,26 @@ export function registerDemoCommand(program: Command): void {
         fps,
         seed: options.seed,
         ffmpegPath: config.ffmpegPath,
+        onChunkWritten: (index, total) => say(`    chunk ${index + 1}/${total} written`),
       });
       say(`    ${stream.chunks.length} H.264 chunks and ground truth in ${path.relative(process.cwd(), path.dirname(stream.gtPath)) || '.'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
       const plan = await planFileChunks(config, streamId, stream.chunks, null);
       const rows: MotRow[] = [];
       const results: PersistedChunk[] = [];
-      const collect = (persisted: PersistedChunk, index: number) => {
-        results.push(persisted);
-        const probe = plan.probes[index]!;
-        rows.push(...motRowsOf(persisted, plan.offsetsS[index]!, { fps: probe.fps ?? fps, width: probe.width, height: probe.height }));
-        say(`    ${describeChunk(persisted)}`);
+      const collect = (run: { chunks: PersistedChunk[]; rows: MotRow[] }) => {
+        results.push(...run.chunks);
+        rows.push(...run.rows);
       };
       const all = plan.events.map((_, i) => i);
       const beforeRestart = options.chunks > 1 ? all.slice(0, -1) : all;
       say(`2/4 tracking chunks ${beforeRestart.map((i) => i + 1).join(', ')} through the stream actor (models, registry, tracker) …`);
       started = performance.now();
-      await runLifetime(config, logger, plan, beforeRestart, collect);
+      let lifetime = 0;
+      collect(await runLifetime(config, logger, plan, beforeRestart, (persisted) => say(`    [${++lifetime}/${plan.events.length}] ${describeChunk(persisted)}`)));
       if (options.chunks > 1) {
         say(`3/4 restarting: a new pipeline reloads the registry from the database, then chunk ${options.chunks} …`);
-        await runLifetime(config, logger, plan, all.slice(-1), collect);
+        collect(await runLifetime(config, logger, plan, all.slice(-1), (persisted) => say(`    [${++lifetime}/${plan.events.length}] ${describeChunk(persisted)}`)));
       }
       const elapsed = (performance.now() - started) / 1000;
 
@@ -135,9 +127,16 @@ export function registerDemoCommand(program: Command): void {
       const videoSeconds = plan.events.reduce((sum, event) => sum + event.durationS, 0);
       const frames = results.reduce((sum, persisted) => sum + persisted.outcome.framesDecoded, 0);
       const overhead = results.reduce((sum, p) => sum + p.result.overhead_ratio * p.result.timings_ms.total, 0) / Math.max(1, totals.total ?? 0);
+      const stages = ['decode', 'detect', 'embed', 'track', 'thumbnails', 'persist'] as const;
+      say(`timings: ${frames} frames of ${videoSeconds.toFixed(0)} s of video in ${elapsed.toFixed(1)} s (${(videoSeconds / elapsed).toFixed(1)}× real time)`);
       say(
-        `timings: ${frames} frames in ${elapsed.toFixed(1)} s (${(videoSeconds / elapsed).toFixed(1)}× real time); per frame ` +
-          ['decode', 'detect', 'embed', 'track', 'thumbnails', 'persist'].map((stage) => `${stage} ${((totals[stage as keyof ChunkTimings] ?? 0) / Math.max(1, frames)).toFixed(1)} ms`).join(', '),
+        `    per stage (ms per frame, × real time): ` +
+          stages
+            .map((stage) => {
+              const ms = totals[stage] ?? 0;
+              return `${stage} ${(ms / Math.max(1, frames)).toFixed(1)} (${ms > 0 ? `${((videoSeconds * 1000) / ms).toFixed(0)}×` : '—'})`;
+            })
+            .join(', '),
       );
       say(`registry overhead (load + matching + thumbnails + persist): ${(overhead * 100).toFixed(2)} % of chunk time`);
 

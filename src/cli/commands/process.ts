@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PaddockError } from '../../errors/index.ts';
-import { writeMotRows, type MotRow } from '../../eval/index.ts';
-import { joinProvisionalRows, motRowsOf } from '../../pipeline/mot-predictions.ts';
-import { planFileChunks, runChunkEvents } from '../../pipeline/run-files.ts';
-import { openPipeline } from '../../pipeline/runtime.ts';
+import { writeMotRows } from '../../eval/index.ts';
+import { runFileStream } from '../../daemon/run-files.ts';
+import { joinProvisionalRows } from '../../pipeline/mot-predictions.ts';
 import type { PersistedChunk } from '../../pipeline/types.ts';
 import { commandContext } from '../context.ts';
 import { parseStreamIdOption } from '../stream-option.ts';
@@ -36,32 +35,18 @@ export function registerProcessCommand(program: Command): void {
     .option('--mot-out <file>', 'write MOTChallenge predictions for these chunks')
     .action(async (files: string[], options: { stream: string; json?: boolean; motOut?: string }) => {
       const { config, logger } = commandContext();
-      const rows: MotRow[] = [];
-      const persistedChunks: PersistedChunk[] = [];
-      let plan: Awaited<ReturnType<typeof planFileChunks>> | null = null;
-      const pipeline = await openPipeline({
+      const run = await runFileStream({
         config,
         logger,
         migrations: 'require',
-        onPersisted: (persisted) => {
+        streamId: options.stream,
+        chunks: { files },
+        onChunk: (persisted) => {
           if (options.json) process.stdout.write(`${JSON.stringify(persisted.result)}\n`);
           else process.stdout.write(`${describeChunk(persisted)}\n`);
-          if (options.motOut !== undefined && plan !== null) {
-            const index = plan.events.findIndex((event) => event.chunkId === persisted.outcome.event.chunkId);
-            const probe = plan.probes[index]!;
-            rows.push(...motRowsOf(persisted, plan.offsetsS[index]!, { fps: probe.fps ?? config.sampleFps, width: probe.width, height: probe.height }));
-            persistedChunks.push(persisted);
-          }
         },
       });
-      try {
-        plan = await planFileChunks(config, options.stream, files, await pipeline.store.lastSequence(options.stream));
-        const outcomes = await runChunkEvents({ config, logger, pipeline, events: plan.events });
-        if (options.motOut !== undefined) await writeFile(options.motOut, writeMotRows(joinProvisionalRows(rows, persistedChunks)));
-        const failed = outcomes.flatMap((outcome, i) => (outcome.status === 'dead-lettered' ? [`${files[i]}: ${outcome.reason}`] : []));
-        if (failed.length > 0) throw new PaddockError('INTERNAL', `${failed.length} chunk(s) failed: ${failed.join('; ')}`);
-      } finally {
-        await pipeline.close();
-      }
+      if (options.motOut !== undefined) await writeFile(options.motOut, writeMotRows(joinProvisionalRows(run.rows, run.chunks)));
+      if (run.failed.length > 0) throw new PaddockError('INTERNAL', `${run.failed.length} chunk(s) failed: ${run.failed.join('; ')}`);
     });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDetections, gridCellCount, outputShapeProblem, type DecodeOptions } from '../../src/inference/decode.ts';
+import { decodeDetections, gridCellCount, outputShapeProblem, type DecodeOptions } from '../../src/inference/output-decode.ts';
 import { iou, nonMaxSuppression, type Candidate } from '../../src/inference/nms.ts';
 
 const box = (x1: number, y1: number, x2: number, y2: number, score: number, classId = 0): Candidate => ({ x1, y1, x2, y2, score, classId });

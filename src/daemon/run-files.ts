@@ -1,3 +1,7 @@
+/**
+ * Chunk files as one stream through the daemon's own path (supervisor, stream machine, the
+ * pipeline's effects): `process`, `demo`, the quality tests and the benchmarks all run files here.
+ */
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,39 +9,21 @@ import { startSupervisor } from '../../machines/index.ts';
 import type { ChunkEvent, StreamEmitted } from '../../machines/types.ts';
 import type { PaddockConfig } from '../config/index.ts';
 import { PaddockError, UsageError } from '../errors/index.ts';
+import type { MotRow } from '../eval/index.ts';
 import type { Logger } from '../log/index.ts';
+import { motRowsOf } from '../pipeline/mot-predictions.ts';
+import { openPipeline, type Pipeline } from '../pipeline/runtime.ts';
+import type { PersistedChunk } from '../pipeline/types.ts';
+import type { MigrationPolicy } from '../registry/index.ts';
 import { createFileListSource, type FileDeliveryOutcome } from '../sources/file-list-source.ts';
 import { decodeOptionsFromConfig, probeVideo, type VideoProbe } from '../video/index.ts';
-import type { Pipeline } from './runtime.ts';
+import { supervisorOptionsFrom } from './supervisor-options.ts';
 
 export interface FileChunkPlan {
   events: ChunkEvent[];
   probes: VideoProbe[];
   /** Seconds from the first chunk's start to each chunk's start (MOT frame numbering). */
   offsetsS: number[];
-}
-
-/**
- * How long a stream waits for a missing sequence before going on without it. After a crash the
- * unacked chunks come back only after the ack wait, while later chunks arrive at once: the wait
- * must outlast the ack wait (with a margin) or the later chunks would be processed first.
- */
-export function gapTimeoutFor(ackWaitMs: number): number {
-  return Math.max(30_000, ackWaitMs + Math.max(5_000, Math.floor(ackWaitMs / 2)));
-}
-
-/** Supervisor settings from the configuration, shared by the daemon and one-shot commands. */
-export function supervisorOptionsFrom(config: PaddockConfig) {
-  return {
-    maxInflight: config.maxInflight,
-    idleTimeoutMs: config.idleTimeoutMs,
-    // In-flight chunks get the deadline less what closing the connections may take, so the
-    // daemon's absolute deadline (cli/commands/run.ts) is rarely the one that ends it.
-    shutdownDeadlineMs: Math.max(1000, config.shutdownDeadlineMs - Math.min(5000, Math.floor(config.shutdownDeadlineMs / 3))),
-    // In-progress acks well inside JetStream's ack wait, so a long chunk is never redelivered.
-    workingIntervalMs: Math.min(10_000, Math.floor(config.natsTopology.ackWaitMs / 3)),
-    stream: { maxDeliveries: config.maxDeliveries, gapTimeoutMs: gapTimeoutFor(config.natsTopology.ackWaitMs) },
-  };
 }
 
 /**
@@ -130,5 +116,71 @@ export async function runChunkEvents(options: {
     return await Promise.race([source.settled, failed]);
   } finally {
     await supervisor.stop().catch(() => {});
+  }
+}
+
+export interface FileStreamRun {
+  plan: FileChunkPlan;
+  /** Persisted chunks (duplicates included), in the order they were acked. */
+  chunks: PersistedChunk[];
+  /** Tracked boxes of every persisted chunk as MOT rows in the stream's frame numbering (provisional tracks not joined). */
+  rows: MotRow[];
+  /** One per chunk run, in order: "file: reason" for each dead-lettered chunk. */
+  failed: string[];
+}
+
+/**
+ * Opens a fresh pipeline (one daemon lifetime), runs chunk files through it as consecutive chunks
+ * of `streamId`, collects what every acked chunk persisted and its MOT rows, and closes it again.
+ * The chunks are either files (planned after the stream's last persisted chunk, ending at
+ * `endTime`) or chosen events of a plan made earlier (a stream split over several lifetimes).
+ */
+export async function runFileStream(options: {
+  config: PaddockConfig;
+  logger: Logger;
+  migrations: MigrationPolicy;
+  streamId: string;
+  chunks: { files: string[]; endTime?: Date } | { plan: FileChunkPlan; indexes: number[] };
+  /** Seconds from the stream's first frame to the start of the plan's chunk `index` (default: the plan's offsets). */
+  chunkOffsetS?: (index: number) => number;
+  /** Frame rate of the MOT frame numbering (default: each chunk's own, else the sampling rate). */
+  motFps?: number;
+  /** Each chunk as it is acked, with its index in the plan. */
+  onChunk?: (persisted: PersistedChunk, index: number) => void;
+  /** Runs on the open pipeline after the chunks (e.g. reads the registry). */
+  after?: (pipeline: Pipeline) => Promise<void>;
+}): Promise<FileStreamRun> {
+  const { config, logger, streamId } = options;
+  const pipeline = await openPipeline({ config, logger, migrations: options.migrations });
+  try {
+    const plan =
+      'plan' in options.chunks
+        ? options.chunks.plan
+        : await planFileChunks(config, streamId, options.chunks.files, await pipeline.store.lastSequence(streamId), options.chunks.endTime);
+    const indexes = 'indexes' in options.chunks ? options.chunks.indexes : plan.events.map((_, i) => i);
+    const indexOf = new Map(plan.events.map((event, i) => [event.chunkId, i]));
+    const chunks: PersistedChunk[] = [];
+    const rows: MotRow[] = [];
+    const outcomes = await runChunkEvents({
+      config,
+      logger,
+      pipeline,
+      events: indexes.map((i) => plan.events[i]!),
+      onStreamEvent: (event) => {
+        if (event.type !== 'chunk.processed') return;
+        const persisted = event.persisted as PersistedChunk;
+        const index = indexOf.get(persisted.outcome.event.chunkId)!;
+        const probe = plan.probes[index]!;
+        chunks.push(persisted);
+        const offsetS = options.chunkOffsetS?.(index) ?? plan.offsetsS[index]!;
+        rows.push(...motRowsOf(persisted, offsetS, { fps: options.motFps ?? probe.fps ?? config.sampleFps, width: probe.width, height: probe.height }));
+        options.onChunk?.(persisted, index);
+      },
+    });
+    const failed = outcomes.flatMap((outcome, k) => (outcome.status === 'dead-lettered' ? [`${plan.events[indexes[k]!]!.uri}: ${outcome.reason}`] : []));
+    await options.after?.(pipeline);
+    return { plan, chunks, rows, failed };
+  } finally {
+    await pipeline.close();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { gapTimeoutFor, supervisorOptionsFrom } from '../../src/pipeline/run-files.ts';
+import { gapTimeoutFor, supervisorOptionsFrom } from '../../src/daemon/supervisor-options.ts';
 
 describe('supervisor settings from the configuration', () => {
   it('waits for a missing sequence longer than the ack wait, so chunks redelivered after a crash keep their order', () => {

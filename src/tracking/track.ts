@@ -1,0 +1,99 @@
+/**
+ * The tracker's working records of one chunk (./tracker.ts): its tracks and the horses they are.
+ * Mutable, owned by the tracker; the registry decision (./identify.ts) binds tracks to horses.
+ */
+import type { BoxKalman } from './kalman.ts';
+import type { Box, FeatureBank, HorseStatus } from './types.ts';
+
+export interface TrackedBox {
+  frameIndex: number;
+  timestampS: number;
+  box: Box;
+  score: number;
+}
+
+export type Phase = 'tentative' | 'tracked' | 'lost';
+
+export interface Track {
+  key: number;
+  phase: Phase;
+  kf: BoxKalman;
+  /** The Kalman box predicted for the current frame (computed once per frame). */
+  predicted: Box;
+  hits: number;
+  lostFrames: number;
+  confirmed: boolean;
+  /** Own bank until the track has a horse, then the horse's bank (the same object). */
+  bank: FeatureBank | null;
+  /**
+   * Running appearance (EMA, unit) of every high-score detection of this track, clean or not,
+   * for frame-to-frame association (as BoT-SORT's smoothed feature); banks stay clean-only.
+   */
+  appearance: Float32Array | null;
+  horse: HorseState | null;
+  /** Observations and confident vectors held until the track has a horse. */
+  pendingBoxes: TrackedBox[];
+  pendingVectors: Float32Array[];
+  bestQuality: number;
+  /** Timestamp (s) of the track's first observation. */
+  firstSeenS: number;
+  /** Clean (confident, unoccluded, clear of the frame edges) observations so far. */
+  cleanViews: number;
+  /** Confident observations mostly in view (less than half hidden by another detection): a whole horse, not a piece. */
+  visibleViews: number;
+  /** Its latest observation was a clean view. */
+  cleanNow: boolean;
+  /**
+   * Running agreement (EMA of cosine) of the track's confident views with its running
+   * appearance: how far its appearance can be trusted. NaN before the second view.
+   */
+  selfSimilarity: number;
+  /** Running box width and height (EMA) of the track's confident unoccluded views; 0 before the first. */
+  fullW: number;
+  fullH: number;
+  /** Its boxes were reported as provisional in an earlier chunk. */
+  provisional: boolean;
+  /** Frames in which each horse was seen beside this track; from CO_VISIBLE_MIN_FRAMES on, it is not that horse. */
+  coVisibleHorses: Map<string, number>;
+  /** The same for unidentified tracks: whichever horse they become, this track is not. */
+  coVisibleTracks: Map<number, number>;
+}
+
+export interface HorseState {
+  id: string;
+  trackingId: number;
+  color: string;
+  name: string | null;
+  status: HorseStatus | null;
+  knownIndex: number;
+  inHerd: boolean;
+  bank: FeatureBank;
+  track: Track | null;
+  detections: number;
+  confidenceSum: number;
+  frames: TrackedBox[];
+  /** Position in `frames` of each frame index's box. */
+  frameSlot: Map<number, number>;
+  thumbnailTrackKey: number | null;
+  thumbnailQuality: number;
+}
+
+/** Records one observation of `track` as its horse's (one box per frame), and the horse's best thumbnail candidate. */
+export function attribute(horse: HorseState, track: Track, observation: TrackedBox): void {
+  // Two tracks of one horse (e.g. pieces of it, one identified late) can both hold a frame:
+  // the horse keeps one box per frame, the more confident one.
+  const existing = horse.frameSlot.get(observation.frameIndex);
+  if (existing === undefined) {
+    horse.frameSlot.set(observation.frameIndex, horse.frames.length);
+    horse.frames.push(observation);
+    horse.detections += 1;
+    horse.confidenceSum += observation.score;
+  } else if (observation.score > horse.frames[existing]!.score) {
+    horse.confidenceSum += observation.score - horse.frames[existing]!.score;
+    horse.frames[existing] = observation;
+  }
+  if (track.bestQuality > horse.thumbnailQuality) {
+    horse.thumbnailQuality = track.bestQuality;
+    horse.thumbnailTrackKey = track.key;
+  }
+}
