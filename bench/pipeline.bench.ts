@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log/index.ts';
 import { planFileChunks, runChunkEvents } from '../src/daemon/run-files.ts';
+import { ensureProjectModels } from '../src/cli/project-models.ts';
 import { openPipeline } from '../src/pipeline/runtime.ts';
 import type { ChunkResultJson, PersistedChunk } from '../src/pipeline/types.ts';
 import { writeSyntheticStream } from '../src/synth/index.ts';
@@ -26,6 +27,7 @@ export async function run(): Promise<void> {
   const config = loadConfig({ DATABASE_URL: scratch.url, REDIS_URL: TEST_REDIS_URL, PADDOCK_DATA_DIR: dir, PADDOCK_LOG_LEVEL: 'silent' });
   const logger = silentLogger();
   const results: ChunkResultJson[] = [];
+  await ensureProjectModels(config, logger);
   const pipeline = await openPipeline({ config, logger, migrations: 'apply' });
   try {
     const stream = await writeSyntheticStream({ outDir: path.join(dir, 'video'), horses: 5, chunks: 4, secondsPerChunk: 10, fps: 10, seed: 5 });

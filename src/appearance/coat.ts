@@ -10,7 +10,7 @@
  *
  * Pure: reads packed RGB24 pixels, no I/O.
  */
-import type { Box } from '../tracking/types.ts';
+import type { Box } from '../tracking/index.ts';
 
 export const HUE_BINS = 12;
 const SATURATION_BANDS = 2;

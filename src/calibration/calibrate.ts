@@ -11,8 +11,8 @@
  *   lighter coat; the coat alone cannot tell two horses of one colour apart), and the similarity that best separates the two groups (highest balanced accuracy)
  *   becomes the re-ID threshold and the appearance gate.
  */
-import { fuseAppearance } from '../appearance/fuse.ts';
-import type { ModelTrackingSettings } from '../inference/model-config.ts';
+import { fuseAppearance } from '../appearance/index.ts';
+import type { ModelTrackingSettings } from '../inference/index.ts';
 
 /** One true box seen by the detector: its score, deep embedding and coat descriptor. */
 export interface CalibrationSample {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isValidStreamId } from '../sources/chunk-event.ts';
+import { isValidStreamId } from '../sources/index.ts';
 
 /** Commander parser of `--stream <id>`: the stream-id rule of the contract, or exit 2. */
 export function parseStreamIdOption(value: string): string {

@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { ExecutionProvider } from '../config/index.ts';
 import { supervisorOptionsFrom } from './supervisor-options.ts';
-import { openPipeline, type Pipeline } from '../pipeline/runtime.ts';
+import { openPipeline, type Pipeline } from '../pipeline/index.ts';
 import {
   connectNats,
   createEventPublisher,
@@ -28,6 +28,11 @@ export interface DaemonOptions {
   watchDir?: string;
   /** Apply pending migrations instead of refusing to start. */
   migrate?: boolean;
+  /**
+   * Runs right before the models are opened, once /healthz answers: `paddock run` builds the
+   * project's own models here when the configuration uses them (the daemon itself never builds).
+   */
+  prepareModels?: () => Promise<void>;
 }
 
 export interface Daemon {
@@ -80,6 +85,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Output events need NATS, which connects after the models load: observers look it up late.
   const observers = createObservers(logger, metrics, () => events);
   try {
+    await options.prepareModels?.();
     pipeline = await openPipeline({
       config,
       logger,

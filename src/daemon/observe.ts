@@ -3,7 +3,7 @@ import { isPaddockError, type ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PaddockMetrics } from '../metrics/index.ts';
 import type { EventPublisher } from '../sources/index.ts';
-import type { PersistedChunk } from '../pipeline/types.ts';
+import type { PersistedChunk } from '../pipeline/index.ts';
 
 /**
  * The daemon's observers: machine events (a persisted chunk among them) become log lines, metrics and

@@ -11,11 +11,9 @@ import type { PaddockConfig } from '../config/index.ts';
 import { PaddockError, UsageError } from '../errors/index.ts';
 import type { MotRow } from '../eval/index.ts';
 import type { Logger } from '../log/index.ts';
-import { motRowsOf } from '../pipeline/mot-predictions.ts';
-import { openPipeline, type Pipeline } from '../pipeline/runtime.ts';
-import type { PersistedChunk } from '../pipeline/types.ts';
+import { motRowsOf, openPipeline, type PersistedChunk, type Pipeline } from '../pipeline/index.ts';
 import type { MigrationPolicy } from '../registry/index.ts';
-import { createFileListSource, type FileDeliveryOutcome } from '../sources/file-list-source.ts';
+import { createFileListSource, type FileDeliveryOutcome } from '../sources/index.ts';
 import { decodeOptionsFromConfig, probeVideo, type VideoProbe } from '../video/index.ts';
 import { supervisorOptionsFrom } from './supervisor-options.ts';
 

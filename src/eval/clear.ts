@@ -10,7 +10,7 @@
  * TrackEval's CLEAR matches on a different score (IoU plus a bonus for the previous partner), so
  * its MOTA/IDSW can differ slightly; these numbers are py-motmetrics'.
  */
-import { linearSumAssignment } from '../tracking/assignment.ts';
+import { linearSumAssignment } from '../tracking/index.ts';
 import type { MotSequence } from './sequence.ts';
 
 export interface ClearMetrics {

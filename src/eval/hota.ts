@@ -8,7 +8,7 @@
  * when IoU ≥ α − ε. DetA, AssA, LocA and HOTA = √(DetA·AssA) are computed per α; the summary
  * values are their means over α, as TrackEval reports them.
  */
-import { linearSumAssignment } from '../tracking/assignment.ts';
+import { linearSumAssignment } from '../tracking/index.ts';
 import { denseIds, groupByFrame } from './frames.ts';
 import { trackevalIou } from './iou.ts';
 import type { MotRow } from './mot-format.ts';

@@ -6,7 +6,7 @@
  * IDTP, IDF1 = 2·IDTP / (objects + predictions). The optimum IDTP is unique, so solver tie-breaks
  * cannot change these numbers.
  */
-import { linearSumAssignment } from '../tracking/assignment.ts';
+import { linearSumAssignment } from '../tracking/index.ts';
 import { denseIds } from './frames.ts';
 import type { MotRow } from './mot-format.ts';
 import { prepareSequence, type MotSequence, type MotSequenceOptions } from './sequence.ts';

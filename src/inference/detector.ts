@@ -4,7 +4,7 @@
  */
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
-import type { Detection } from '../tracking/types.ts';
+import type { Detection } from '../tracking/index.ts';
 import { decodeDetections, outputShapeProblem, type DecodeOptions, type DetectionLayout } from './output-decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
 import { nonMaxSuppression } from './nms.ts';

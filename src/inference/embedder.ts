@@ -6,11 +6,10 @@
  */
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
-import type { Box } from '../tracking/types.ts';
+import type { Box } from '../tracking/index.ts';
 import type { OutputTensors } from './output-decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
-import { COAT_DIMENSION, coatDescriptor } from '../appearance/coat.ts';
-import { fuseAppearance } from '../appearance/fuse.ts';
+import { COAT_DIMENSION, coatDescriptor, fuseAppearance } from '../appearance/index.ts';
 import { assertRgbImage, cropRegion, TensorWriter, type RgbImage } from './preprocess.ts';
 import { SerialQueue } from './serial.ts';
 import { openModelSession, type ModelSession, type ModelSessionOptions } from './session.ts';

@@ -9,6 +9,7 @@ export {
   type ModelConfig,
   type ModelConfigFile,
   type InputSpec,
+  type ModelTrackingSettings,
 } from './model-config.ts';
 export type { RgbImage } from './preprocess.ts';
 export type { InferenceHook } from './session.ts';

@@ -7,7 +7,7 @@
  * the grey horse's score by 0.05 and its box by 4 px.
  */
 import { PaddockError } from '../errors/index.ts';
-import type { Box } from '../tracking/types.ts';
+import type { Box } from '../tracking/index.ts';
 import type { InputSpec } from './model-config.ts';
 
 /** A frame as src/video produces it: packed RGB24, row-major, no row padding. */

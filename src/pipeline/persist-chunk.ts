@@ -1,7 +1,7 @@
 import type { ChunkEvent } from '../../machines/types.ts';
-import { overheadRatio } from '../metrics/overhead.ts';
-import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/types.ts';
-import { decodeTrackerState, encodeTrackerState } from '../tracking/state.ts';
+import { overheadRatio } from '../metrics/index.ts';
+import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/index.ts';
+import { decodeTrackerState, encodeTrackerState } from '../tracking/index.ts';
 import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
 
 function sameVectors(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {

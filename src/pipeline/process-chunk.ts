@@ -2,10 +2,9 @@ import type { ChunkEvent } from '../../machines/types.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Detector, Embedder } from '../inference/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { RegistrySnapshot } from '../registry/types.ts';
+import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeThumbnail } from '../thumbnails/index.ts';
-import { createChunkTracker } from '../tracking/tracker.ts';
-import type { TrackerOptions } from '../tracking/options.ts';
+import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
 import { decodeChunk, type DecodedFrame, type DecodeOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail } from './types.ts';
 

@@ -1,12 +1,9 @@
-import path from 'node:path';
-import { DEFAULT_DETECTOR_MODEL, DEFAULT_REID_MODEL, type PaddockConfig } from '../config/index.ts';
+import type { PaddockConfig } from '../config/index.ts';
 import { openInferenceModels, type InferenceHook, type InferenceModels } from '../inference/index.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { openRegistry, type MigrationPolicy } from '../registry/index.ts';
-import type { RegistryHooks, SqlRegistryStore } from '../registry/sql-store.ts';
-import { DEFAULT_FEATURE_BANK_OPTIONS } from '../tracking/featureBank.ts';
-import type { TrackerOptions } from '../tracking/options.ts';
+import { openRegistry, type MigrationPolicy, type RegistryHooks, type SqlRegistryStore } from '../registry/index.ts';
+import { DEFAULT_FEATURE_BANK_OPTIONS, type TrackerOptions } from '../tracking/index.ts';
 import { decodeOptionsFromConfig } from '../video/index.ts';
 import { createStreamEffects } from './stream-effects.ts';
 
@@ -21,20 +18,9 @@ export interface Pipeline {
 }
 
 /**
- * The project's own models are built on first use when the configuration points at them (the
- * default), so a fresh clone runs without downloads; any other model must exist.
- */
-export async function ensureProjectModels(config: PaddockConfig, logger: Logger): Promise<void> {
-  const usesDefaults = config.models.detector.modelPath === DEFAULT_DETECTOR_MODEL || config.models.reid.modelPath === DEFAULT_REID_MODEL;
-  if (!usesDefaults) return;
-  const { buildProjectModels } = await import('../../models/build.ts');
-  const built = await buildProjectModels(path.dirname(DEFAULT_DETECTOR_MODEL));
-  logger.debug({ detector: built.detector, reid: built.reid }, 'project models ready');
-}
-
-/**
  * Everything a stream actor needs, opened in start-up order: models first (a missing or invalid
  * model fails here, before any chunk), then the registry. `demo`, `process` and `run` all use it.
+ * The models must exist: building the project's own ones is the CLI's job (src/cli/project-models.ts).
  */
 export async function openPipeline(options: {
   config: PaddockConfig;
@@ -44,7 +30,6 @@ export async function openPipeline(options: {
   onInference?: InferenceHook;
 }): Promise<Pipeline> {
   const { config, logger } = options;
-  await ensureProjectModels(config, logger);
   let models: InferenceModels;
   try {
     models = await openInferenceModels(config.models, {

@@ -1,6 +1,6 @@
 import type { StreamEffects } from '../../machines/types.ts';
 import { errorMessage, PaddockError } from '../errors/index.ts';
-import type { RegistrySnapshot, RegistryStore } from '../registry/types.ts';
+import type { RegistrySnapshot, RegistryStore } from '../registry/index.ts';
 import { persistChunk } from './persist-chunk.ts';
 import { processChunk, type ProcessChunkDeps } from './process-chunk.ts';
 import type { ChunkOutcome, PersistedChunk } from './types.ts';

@@ -1,10 +1,9 @@
 import type { ChunkEvent } from '../../machines/types.ts';
-import type { ChunkTimings } from '../metrics/names.ts';
-import type { RegistrySnapshot } from '../registry/types.ts';
-import type { ChunkTrackingResult } from '../tracking/tracker.ts';
-import type { HorseStatus } from '../tracking/types.ts';
+import type { ChunkTimings } from '../metrics/index.ts';
+import type { RegistrySnapshot } from '../registry/index.ts';
+import type { ChunkTrackingResult, HorseStatus } from '../tracking/index.ts';
 
-export type { ChunkTimings } from '../metrics/names.ts';
+export type { ChunkTimings } from '../metrics/index.ts';
 
 /** An encoded avatar for one horse, only when it beats the stored one. */
 export interface EncodedThumbnail {

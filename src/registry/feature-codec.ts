@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { PaddockError } from '../errors/index.ts';
-import type { FeatureBank } from '../tracking/types.ts';
+import type { FeatureBank } from '../tracking/index.ts';
 
 /**
  * Float32 vectors as little-endian bytes, read back bit-exact. On little-endian hosts (x86,

@@ -1,4 +1,4 @@
-import type { FeatureBank } from '../tracking/types.ts';
+import type { FeatureBank } from '../tracking/index.ts';
 
 function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;

@@ -1,4 +1,4 @@
-import type { Box, FeatureBank } from '../tracking/types.ts';
+import type { Box, FeatureBank } from '../tracking/index.ts';
 import { decodeFeatureBank } from './feature-codec.ts';
 import type { HorseSummary, StoredHorse } from './types.ts';
 

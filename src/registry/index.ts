@@ -9,8 +9,9 @@ import { migrate, pendingMigrations } from './migrations.ts';
 import { RedisHotCache } from './redis-cache.ts';
 import { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
 
-export type { RegistryStore, RegistrySnapshot, StoredHorse, HorseChunkUpdate, ChunkRecord, SaveChunkResult } from './types.ts';
-export { SqlRegistryStore } from './sql-store.ts';
+export type { RegistryStore, RegistrySnapshot, StoredHorse, HorseChunkUpdate, ChunkRecord, SaveChunkResult, HorseSummary } from './types.ts';
+export { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
+export { migrate } from './migrations.ts';
 
 export type MigrationPolicy = 'apply' | 'require';
 

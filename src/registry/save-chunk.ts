@@ -1,7 +1,6 @@
 import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { encodeTrackerState } from '../tracking/state.ts';
-import { colorFor, horseIdFor } from '../tracking/types.ts';
+import { colorFor, encodeTrackerState, horseIdFor } from '../tracking/index.ts';
 import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
 import { encodeFeatureBank } from './feature-codec.ts';

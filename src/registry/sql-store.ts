@@ -1,6 +1,6 @@
 import { NotFoundError, PaddockError, UsageError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../tracking/state.ts';
+import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../tracking/index.ts';
 import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
 import { encodeFeatureBank } from './feature-codec.ts';

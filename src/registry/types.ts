@@ -1,5 +1,4 @@
-import type { TrackerState } from '../tracking/state.ts';
-import type { Box, FeatureBank, KnownHorse } from '../tracking/types.ts';
+import type { Box, FeatureBank, KnownHorse, TrackerState } from '../tracking/index.ts';
 
 /** Where a registry load was served from (the `source` label of paddock_registry_load_seconds). */
 export type RegistrySource = 'redis' | 'memory' | 'postgres' | 'embedded';

@@ -25,3 +25,4 @@ export type { ChunkProcessedInput, EventPublisher, EventPublisherOptions, HorseI
 export { publishChunkEvent } from './publish-event.ts';
 export type { PublishChunkOptions, PublishedChunk } from './publish-event.ts';
 export type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';
+export { createFileListSource, type FileDeliveryOutcome, type FileListSource } from './file-list-source.ts';

@@ -6,7 +6,7 @@
  * silhouette, so a horse in front stays separated from the one behind it (like the depth edge a
  * real camera sees); the project's colour-based detector relies on that gap.
  */
-import type { Box } from '../tracking/types.ts';
+import type { Box } from '../tracking/index.ts';
 import type { Coat, Rgb } from './coats.ts';
 import { frameTime, scenePosesAt, type HorsePose, type Scene, type SceneHorse } from './scene.ts';
 import { seededRandom } from './random.ts';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { PaddockError } from '../errors/index.ts';
-import { resolveFfmpegPath } from '../video/ffmpeg-path.ts';
+import { resolveFfmpegPath } from '../video/index.ts';
 import { motLines, visibilityLines, MIN_LISTED_VISIBILITY } from './ground-truth.ts';
 import { SceneRenderer } from './render.ts';
 import { createScene, type Scene, type SceneOptions } from './scene.ts';

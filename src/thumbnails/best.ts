@@ -1,5 +1,5 @@
-import type { Box } from '../tracking/types.ts';
-import type { DecodedFrame } from '../video/types.ts';
+import type { Box } from '../tracking/index.ts';
+import type { DecodedFrame } from '../video/index.ts';
 import { cropForThumbnail, thumbnailQuality, type ThumbnailCrop } from './crop.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { PaddockError } from '../errors/index.ts';
-import type { Box } from '../tracking/types.ts';
-import type { DecodedFrame } from '../video/types.ts';
+import type { Box } from '../tracking/index.ts';
+import type { DecodedFrame } from '../video/index.ts';
 
 /** A copy of the pixels around one detection, kept until the chunk ends and it is encoded. */
 export interface ThumbnailCrop {

@@ -24,4 +24,5 @@ export {
   type HorseChunkResult,
   type TrackedBox,
 } from './tracker.ts';
+export { encodeTrackerState, decodeTrackerState, type TrackerState } from './state.ts';
 export * from './types.ts';

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { runChunkEvents } from '../../src/daemon/run-files.ts';
-import { ensureProjectModels, openPipeline } from '../../src/pipeline/runtime.ts';
+import { ensureProjectModels } from '../../src/cli/project-models.ts';
+import { openPipeline } from '../../src/pipeline/runtime.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
 import { makeTempDir, makeTestsrc } from '../video/fixtures.ts';
 

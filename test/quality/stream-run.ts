@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, type PaddockConfig } from '../../src/config/index.ts';
 import { evaluateMot, parseMotFile, type MotMetrics, type MotRow } from '../../src/eval/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
+import { ensureProjectModels } from '../../src/cli/project-models.ts';
 import { runFileStream } from '../../src/daemon/run-files.ts';
 import { joinProvisionalRows } from '../../src/pipeline/mot-predictions.ts';
 import type { PersistedChunk } from '../../src/pipeline/types.ts';
@@ -44,6 +45,7 @@ export async function processStream(stream: SyntheticStream, dataDir: string, se
   let horses: HorseSummary[] = [];
   const secondsPerChunk = stream.scene.options.secondsPerChunk;
   for (const session of sessions) {
+    await ensureProjectModels(config, logger);
     const last = session[session.length - 1]!;
     const run = await runFileStream({
       config,

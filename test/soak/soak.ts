@@ -17,6 +17,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { runChunkEvents } from '../../src/daemon/run-files.ts';
+import { ensureProjectModels } from '../../src/cli/project-models.ts';
 import { openPipeline } from '../../src/pipeline/runtime.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
@@ -278,6 +279,7 @@ async function deadLetterRecords(jsm: Awaited<ReturnType<typeof jetstreamManager
 /** `id:total_detections` of every horse after the chunks ran undisturbed through the same pipeline. */
 async function undisturbedRegistry(chunks: string[], dataDir: string, allowedDir: string): Promise<string> {
   const config = loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu', PADDOCK_SAMPLE_FPS: '5', PADDOCK_ALLOWED_PATHS: allowedDir });
+  await ensureProjectModels(config, silentLogger());
   const pipeline = await openPipeline({ config, logger: silentLogger(), migrations: 'apply' });
   try {
     const base = Date.UTC(2026, 11, 1, 8, 0, 0);

@@ -1,15 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { coatDescriptor } from '../../appearance/coat.ts';
-import { calibrate, type CalibrationResult, type CalibrationSample } from '../../calibration/calibrate.ts';
+import { coatDescriptor } from '../../appearance/index.ts';
+import { calibrate, type CalibrationResult, type CalibrationSample } from '../../calibration/index.ts';
 import { UsageError } from '../../errors/index.ts';
 import { readMotFile, type MotRow } from '../../eval/index.ts';
-import { createDetector } from '../../inference/detector.ts';
-import { createEmbedder } from '../../inference/embedder.ts';
-import { resolveModelConfigPath } from '../../inference/model-config.ts';
-import { DECODE_MAX_SIDE } from '../../pipeline/runtime.ts';
-import type { Box } from '../../tracking/types.ts';
+import { createDetector, createEmbedder, resolveModelConfigPath } from '../../inference/index.ts';
+import { DECODE_MAX_SIDE } from '../../pipeline/index.ts';
+import type { Box } from '../../tracking/index.ts';
 import { decodeChunk, decodeOptionsFromConfig, probeVideo } from '../../video/index.ts';
 import { commandContext } from '../context.ts';
 

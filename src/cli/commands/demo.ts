@@ -4,12 +4,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { PaddockConfig } from '../../config/index.ts';
 import { PaddockError } from '../../errors/index.ts';
 import { evaluateMot, readMotFile, writeMotRows, type MotRow } from '../../eval/index.ts';
-import { planFileChunks, runFileStream, type FileChunkPlan } from '../../daemon/run-files.ts';
+import { planFileChunks, runFileStream, type FileChunkPlan } from '../../daemon/index.ts';
 import type { Logger } from '../../log/index.ts';
-import { joinProvisionalRows } from '../../pipeline/mot-predictions.ts';
-import type { ChunkTimings, PersistedChunk } from '../../pipeline/types.ts';
+import { joinProvisionalRows, type ChunkTimings, type PersistedChunk } from '../../pipeline/index.ts';
 import { writeSyntheticStream } from '../../synth/index.ts';
 import { commandContext } from '../context.ts';
+import { ensureProjectModels } from '../project-models.ts';
 import { describeChunk } from './process.ts';
 import { formatHorseTable } from './horses.ts';
 
@@ -39,6 +39,7 @@ async function runLifetime(
   onChunk: (persisted: PersistedChunk) => void,
 ): Promise<{ chunks: PersistedChunk[]; rows: MotRow[] }> {
   const streamId = plan.events[0]!.streamId;
+  await ensureProjectModels(config, logger);
   const run = await runFileStream({ config, logger, migrations: 'apply', streamId, chunks: { plan, indexes }, onChunk });
   if (run.failed.length > 0) throw new PaddockError('INTERNAL', `a demo chunk failed: ${run.failed[0]}`);
   return run;

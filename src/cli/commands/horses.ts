@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { NotFoundError } from '../../errors/index.ts';
-import { openRegistry, type SqlRegistryStore } from '../../registry/index.ts';
-import type { HorseSummary } from '../../registry/types.ts';
+import { openRegistry, type HorseSummary, type SqlRegistryStore } from '../../registry/index.ts';
 import { commandContext } from '../context.ts';
 import { parseStreamIdOption } from '../stream-option.ts';
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../../registry/index.ts';
-import { migrate } from '../../registry/migrations.ts';
+import { migrate, openDatabase } from '../../registry/index.ts';
 import { commandContext } from '../context.ts';
 
 export function registerMigrateCommand(program: Command): void {

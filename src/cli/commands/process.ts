@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PaddockError } from '../../errors/index.ts';
 import { writeMotRows } from '../../eval/index.ts';
-import { runFileStream } from '../../daemon/run-files.ts';
-import { joinProvisionalRows } from '../../pipeline/mot-predictions.ts';
-import type { PersistedChunk } from '../../pipeline/types.ts';
+import { runFileStream } from '../../daemon/index.ts';
+import { joinProvisionalRows, type PersistedChunk } from '../../pipeline/index.ts';
 import { commandContext } from '../context.ts';
+import { ensureProjectModels } from '../project-models.ts';
 import { parseStreamIdOption } from '../stream-option.ts';
 
 export function describeChunk(persisted: PersistedChunk): string {
@@ -35,6 +35,7 @@ export function registerProcessCommand(program: Command): void {
     .option('--mot-out <file>', 'write MOTChallenge predictions for these chunks')
     .action(async (files: string[], options: { stream: string; json?: boolean; motOut?: string }) => {
       const { config, logger } = commandContext();
+      await ensureProjectModels(config, logger);
       const run = await runFileStream({
         config,
         logger,

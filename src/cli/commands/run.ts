@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { startDaemon } from '../../daemon/daemon.ts';
+import { startDaemon } from '../../daemon/index.ts';
 import { commandContext } from '../context.ts';
+import { ensureProjectModels } from '../project-models.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -32,7 +33,13 @@ export function registerRunCommand(program: Command): void {
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
-      daemon = await startDaemon({ config, logger, ...(options.watch === undefined ? {} : { watchDir: options.watch }), migrate: options.migrate === true });
+      daemon = await startDaemon({
+        config,
+        logger,
+        ...(options.watch === undefined ? {} : { watchDir: options.watch }),
+        migrate: options.migrate === true,
+        prepareModels: () => ensureProjectModels(config, logger),
+      });
       if (stopRequested !== null) void daemon.shutdown(stopRequested);
       await daemon.stopped;
       process.off('SIGTERM', onSignal);

@@ -1,0 +1,2 @@
+/** Tracker settings derived from a clip with ground truth (`paddock calibrate`). */
+export { calibrate, type CalibrationResult, type CalibrationSample } from './calibrate.ts';
