@@ -20,6 +20,7 @@ interface DemoOptions {
   seed: number;
   fps: number;
   stream?: string;
+  verbose?: boolean;
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -55,9 +56,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <k>', 'seed of the synthetic stream', positiveInt, 7)
     .option('--fps <n>', 'frames per second of the synthetic video; the demo samples every one of them', positiveInt, 10)
     .option('--stream <id>', 'stream ID (default: demo-<time>)')
+    .option('--verbose', 'also print the JSON log lines below warnings (level from PADDOCK_LOG_LEVEL)')
     .action(async (options: DemoOptions) => {
       const context = commandContext();
-      const { logger } = context;
+      // The demo talks in plain lines; its JSON logs only show warnings unless asked for.
+      const logger = options.verbose === true ? context.logger : context.logger.child({}, { level: 'warn' });
       const { fps } = options;
       // The demo samples every frame, so its predictions can be scored against every ground-truth frame.
       const config: PaddockConfig = { ...context.config, sampleFps: fps };
