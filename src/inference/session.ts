@@ -82,7 +82,7 @@ export async function openModelSession(config: ModelConfig, options: ModelSessio
       continue;
     }
     const ready = await prepare(session, provider, config, options);
-    logger.info({ model: config.name, provider, dynamicBatch: ready.dynamicBatch }, 'inference session ready');
+    logger.info({ model: config.name, provider, dynamic_batch: ready.dynamicBatch }, 'inference session ready');
     return ready;
   }
   if (modelError !== undefined) {

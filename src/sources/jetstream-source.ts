@@ -143,7 +143,7 @@ export class JetStreamSource implements ChunkSource {
     this.track(
       this.publishDeadLetter(msg, streamId, reason).then((published) => {
         if (!published) return;
-        this.logger.warn({ stream_id: streamId, chunkId: delivery.event.chunkId, deliveryCount: delivery.deliveryCount, reason }, 'chunk dead-lettered');
+        this.logger.warn({ stream_id: streamId, chunk_id: delivery.event.chunkId, delivery_count: delivery.deliveryCount, reason }, 'chunk dead-lettered');
         callHook(this.options.hooks.onDeadLetter, (error) => this.hookFailed('onDeadLetter', error), streamId, reason);
       }),
     );
@@ -207,7 +207,7 @@ export class JetStreamSource implements ChunkSource {
     this.track(
       this.publishDeadLetter(msg, streamId, `invalid message (${kind}): ${reason}`).then((published) => {
         if (!published) return;
-        this.logger.warn({ subject: msg.subject, streamSequence: msg.seq, kind, reason }, 'invalid chunk message dead-lettered');
+        this.logger.warn({ subject: msg.subject, stream_sequence: msg.seq, kind, reason }, 'invalid chunk message dead-lettered');
         callHook(this.options.hooks.onInvalid, (error) => this.hookFailed('onInvalid', error), kind, reason);
         callHook(this.options.hooks.onDeadLetter, (error) => this.hookFailed('onDeadLetter', error), streamId, `EVENT_INVALID: invalid message (${kind}): ${reason}`);
       }),
@@ -232,7 +232,7 @@ export class JetStreamSource implements ChunkSource {
         msgID: `${this.options.streamName}:${msg.seq}`,
       });
     } catch (error) {
-      this.logger.error({ subject: msg.subject, streamSequence: msg.seq, err: errorMessage(error) }, 'dead letter could not be published; message left for redelivery');
+      this.logger.error({ subject: msg.subject, stream_sequence: msg.seq, err: errorMessage(error) }, 'dead letter could not be published; message left for redelivery');
       this.trySettle(msg, 'nak', (m) => m.nak(DLQ_FAILURE_NAK_MS));
       return false;
     }
@@ -250,7 +250,7 @@ export class JetStreamSource implements ChunkSource {
       apply(msg);
     } catch (error) {
       // A closed connection: the server redelivers after ack_wait; nothing else to do.
-      this.logger.warn({ subject: msg.subject, streamSequence: msg.seq, action, err: errorMessage(error) }, 'could not settle message');
+      this.logger.warn({ subject: msg.subject, stream_sequence: msg.seq, action, err: errorMessage(error) }, 'could not settle message');
     }
   }
 

@@ -84,7 +84,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, name
   if (existing === undefined) {
     try {
       const info = await jsm.consumers.add(stream, wanted);
-      logger.info({ stream, consumer: name, ackWaitMs: settings.ackWaitMs, maxDeliveries: settings.maxDeliveries, maxAckPending: settings.maxAckPending }, 'created JetStream consumer');
+      logger.info({ stream, consumer: name, ack_wait_ms: settings.ackWaitMs, max_deliveries: settings.maxDeliveries, max_ack_pending: settings.maxAckPending }, 'created JetStream consumer');
       return info;
     } catch (error) {
       throw natsError(`cannot create consumer ${name} on ${stream}`, error);
@@ -95,7 +95,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, name
   if (!differs) return existing;
   try {
     const updated = await jsm.consumers.update(stream, name, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver, max_ack_pending: wanted.max_ack_pending });
-    logger.info({ stream, consumer: name, ackWaitMs: settings.ackWaitMs, maxDeliveries: settings.maxDeliveries, maxAckPending: settings.maxAckPending }, 'updated JetStream consumer settings');
+    logger.info({ stream, consumer: name, ack_wait_ms: settings.ackWaitMs, max_deliveries: settings.maxDeliveries, max_ack_pending: settings.maxAckPending }, 'updated JetStream consumer settings');
     return updated;
   } catch (error) {
     logger.warn({ stream, consumer: name, err: errorMessage(error) }, 'existing consumer settings differ and could not be updated; using them as they are');

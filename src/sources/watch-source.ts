@@ -312,7 +312,7 @@ export class WatchSource implements ChunkSource {
       this.logger.error({ file: file.path, err: errorMessage(error) }, 'could not move a dead-lettered chunk to .failed');
       return;
     }
-    this.logger.warn({ stream_id: file.streamId, chunkId: delivery.event.chunkId, deliveryCount: delivery.deliveryCount, reason, movedTo: target }, 'chunk dead-lettered');
+    this.logger.warn({ stream_id: file.streamId, chunk_id: delivery.event.chunkId, delivery_count: delivery.deliveryCount, reason, moved_to: target }, 'chunk dead-lettered');
     callHook(this.hooks.onDeadLetter, (error) => this.hookFailed('onDeadLetter', error), file.streamId, reason);
   }
 

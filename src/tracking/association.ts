@@ -32,6 +32,8 @@ export interface AssociationTrack {
   appearance: Float32Array | null;
   /** Running agreement of its views with its appearance; NaN before the second view. */
   selfSimilarity: number;
+  /** Frames since its last detection (0 while followed). */
+  lostFrames: number;
 }
 
 export interface FrameMatches<T> {
@@ -125,7 +127,7 @@ function fusedCost(track: AssociationTrack, box: Box, embedding: Float32Array, o
     // Lost: re-found by appearance anywhere, or by a clear overlap with a compatible look.
     const similarity = lostTrackSimilarity(track, embedding);
     const known = similarity !== Number.NEGATIVE_INFINITY;
-    const byAppearance = similarity >= options.refindSimilarity;
+    const byAppearance = similarity >= options.refindSimilarity && withinReach(track, box, options);
     const byOverlap = overlap >= options.lowScoreMinIoU && (!known || 1 - similarity <= options.maxAppearanceDistance);
     if (!byAppearance && !byOverlap) return Number.POSITIVE_INFINITY;
     const distance = known ? 1 - similarity : 1 - overlap;
@@ -133,6 +135,18 @@ function fusedCost(track: AssociationTrack, box: Box, embedding: Float32Array, o
   }
   if (overlap < options.minIoU) return Number.POSITIVE_INFINITY;
   return overlapAppearanceCost(track, overlap, embedding, options);
+}
+
+/**
+ * Whether a horse lost `lostFrames` frames ago can be at `box`: its centre within refindReach
+ * body lengths (the predicted box's longer side) per frame lost. A look-alike across the frame
+ * a moment later is another horse, not this one re-found.
+ */
+function withinReach(track: AssociationTrack, box: Box, options: TrackerOptions): boolean {
+  if (options.refindReach === 0) return true;
+  const p = track.predicted;
+  const reach = options.refindReach * Math.max(p.w, p.h, 1) * Math.max(1, track.lostFrames);
+  return Math.hypot(box.x + box.w / 2 - (p.x + p.w / 2), box.y + box.h / 2 - (p.y + p.h / 2)) <= reach;
 }
 
 /** Best cosine of a detection with a lost track's bank or running appearance; −Infinity without either. */

@@ -30,8 +30,10 @@ export interface TrackerOptions {
   lowScoreMinIoU: number;
   /** Tentative tracks: IoU with the predicted box at least this. */
   tentativeMinIoU: number;
-  /** A lost track is re-found by a detection whose best cosine with its bank is at least this. */
+  /** A lost track is re-found by a detection whose best cosine with its bank is at least this … */
   refindSimilarity: number;
+  /** … within this many body lengths (its predicted box's longer side) of its predicted box per frame lost; 0: anywhere. */
+  refindReach: number;
   /** Registry decision: a confirmed track is a known horse when its best cosine is at least this. */
   reidSimilarity: number;
   /** Feature banks learn only from detections with at least this score … */
@@ -84,6 +86,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   lowScoreMinIoU: 0.5,
   tentativeMinIoU: 0.3,
   refindSimilarity: 0.7,
+  refindReach: 2,
   reidSimilarity: 0.75,
   bankMinScore: 0.6,
   bankMaxOverlap: 0.1,
@@ -129,6 +132,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
   requireRange('maxOverlapAppearanceDistance', options.maxOverlapAppearanceDistance, 0, 2);
   requireRange('trustedAppearanceSimilarity', options.trustedAppearanceSimilarity, -1, 1);
   requireRange('refindSimilarity', options.refindSimilarity, -1, 1);
+  requireRange('refindReach', options.refindReach, 0, Number.MAX_VALUE);
   requireRange('reidSimilarity', options.reidSimilarity, -1, 1);
   requireRange('continueWithinS', options.continueWithinS, 0, Number.MAX_VALUE);
   requireInteger('confirmHits', options.confirmHits, 1);

@@ -128,6 +128,26 @@ describe('chunk tracker within a chunk', () => {
     ]);
   });
 
+  it('never re-finds a horse lost a frame ago in a look-alike across the frame', () => {
+    const [a] = identities(1);
+    const frames = scene(
+      [
+        // Horse A is followed for 10 frames, then gone; a horse that looks just like it shows up
+        // 600 px away one frame later (a herd of bays), while A's track is only 1–2 frames lost.
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 4, dy: 0 }, visible: (f) => f < 10 },
+        { identity: a!, start: { x: 700, y: 400, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 }, visible: (f) => f >= 11 },
+      ],
+      14,
+    );
+    const updates = run(tracker(), frames);
+    const keyOf = (f: number, horse: number) => updates[f]!.assignments[frames[f]!.truth.indexOf(horse)]!.trackKey;
+    expect(keyOf(9, 0)).not.toBeNull();
+    expect(keyOf(11, 1)).not.toBe(keyOf(9, 0));
+    // With the reach switched off, appearance alone re-finds it there (what the reach prevents).
+    const anywhere = run(tracker({ refindReach: 0 }), frames);
+    expect(anywhere[11]!.assignments[frames[11]!.truth.indexOf(1)]!.trackKey).toBe(keyOf(9, 0));
+  });
+
   it('keeps the ID of a horse that leaves for longer than maxLostFrames and comes back', () => {
     const [a, b] = identities(2);
     const frames = scene(
