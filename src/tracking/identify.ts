@@ -12,7 +12,7 @@ import { bankSimilarity, cloneFeatureBank, createFeatureBank, normalizeInPlace, 
 import { HorseGallery } from './gallery.ts';
 import { matchIdentities } from './identity.ts';
 import type { TrackerOptions } from './options.ts';
-import { attribute, type HorseState, type Track } from './track.ts';
+import { attribute, horseState, type HorseState, type Track } from './track.ts';
 import { colorFor, horseIdFor, type HorseStatus, type KnownHorse } from './types.ts';
 
 /** A track reported as provisional in an earlier chunk that is now decided. */
@@ -205,7 +205,7 @@ export class Identities {
     const existing = this.horseByKnownIndex.get(index);
     if (existing !== undefined) return existing;
     const known = this.known[index]!;
-    const horse: HorseState = {
+    const horse = horseState({
       id: known.id,
       trackingId: known.trackingId,
       color: known.color,
@@ -214,14 +214,7 @@ export class Identities {
       knownIndex: index,
       inHerd: this.officialKnown[index] === 1,
       bank: cloneFeatureBank(known.features),
-      track: null,
-      detections: 0,
-      confidenceSum: 0,
-      frames: [],
-      frameSlot: new Map(),
-      thumbnailTrackKey: null,
-      thumbnailQuality: Number.NEGATIVE_INFINITY,
-    };
+    });
     this.horseByKnownIndex.set(index, horse);
     this.horses.push(horse);
     return horse;
@@ -230,7 +223,7 @@ export class Identities {
   private createHorse(track: Track, dim: number): HorseState {
     const trackingId = this.next;
     this.next += 1;
-    const horse: HorseState = {
+    const horse = horseState({
       id: horseIdFor(trackingId),
       trackingId,
       color: colorFor(trackingId),
@@ -241,14 +234,7 @@ export class Identities {
       // A horse first seen only in crowded views has no clean-view bank yet; its bank starts from
       // the track's running appearance (the only view there is) and clean views refine it later.
       bank: track.bank ?? createFeatureBank(track.appearance ?? new Float32Array(Math.max(1, dim))),
-      track: null,
-      detections: 0,
-      confidenceSum: 0,
-      frames: [],
-      frameSlot: new Map(),
-      thumbnailTrackKey: null,
-      thumbnailQuality: Number.NEGATIVE_INFINITY,
-    };
+    });
     this.horses.push(horse);
     return horse;
   }

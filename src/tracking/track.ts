@@ -78,6 +78,11 @@ export interface HorseState {
   thumbnailQuality: number;
 }
 
+/** A horse of this chunk with its identity and bank, before any observation. */
+export function horseState(identity: Pick<HorseState, 'id' | 'trackingId' | 'color' | 'name' | 'status' | 'knownIndex' | 'inHerd' | 'bank'>): HorseState {
+  return { ...identity, track: null, detections: 0, confidenceSum: 0, frames: [], frameSlot: new Map(), thumbnailTrackKey: null, thumbnailQuality: Number.NEGATIVE_INFINITY };
+}
+
 /** Records one observation of `track` as its horse's (one box per frame), and the horse's best thumbnail candidate. */
 export function attribute(horse: HorseState, track: Track, observation: TrackedBox): void {
   // Two tracks of one horse (e.g. pieces of it, one identified late) can both hold a frame:
