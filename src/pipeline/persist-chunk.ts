@@ -1,7 +1,7 @@
 import type { ChunkEvent } from '../../machines/types.ts';
 import { overheadRatio } from '../metrics/index.ts';
 import type { HorseChunkUpdate, RegistrySnapshot, RegistryStore, SaveChunkResult, StoredHorse } from '../registry/index.ts';
-import { decodeTrackerState, encodeTrackerState } from '../tracking/index.ts';
+import { decodeTrackerState } from '../tracking/index.ts';
 import type { ChunkOutcome, ChunkResultJson, ChunkTimings, PersistedChunk } from './types.ts';
 
 function sameVectors(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
@@ -55,8 +55,8 @@ export function registryAfterSave(registry: RegistrySnapshot, saved: SaveChunkRe
     horses,
     nextTrackingId: Math.max(registry.nextTrackingId, nextTrackingId, ...horses.map((horse) => horse.trackingId + 1)),
     registryVersion: clean ? saved.registryVersion : -1,
-    // Through the stored encoding, so the next chunk resumes exactly as it would after a restart.
-    trackerState: saved.renumbered.size > 0 ? null : decodeTrackerState(encodeTrackerState(outcome.tracking.state)),
+    // Decoded from what was stored, so the next chunk resumes exactly as it would after a restart.
+    trackerState: saved.trackerState === null ? null : decodeTrackerState(saved.trackerState),
   };
 }
 

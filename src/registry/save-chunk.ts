@@ -57,16 +57,17 @@ export class ChunkSaver {
     let pending = updates.map((update) => ({ ...update }));
     const renumbered = new Map<string, string>();
     let conflicts = 0;
+    const encodedState = chunk.trackerState === undefined || chunk.trackerState === null ? null : encodeTrackerState(chunk.trackerState);
     for (let attempt = 1; ; attempt += 1) {
       try {
         // A renumbered horse makes the state's horse IDs wrong: drop it rather than resume from it.
-        const trackerState = renumbered.size > 0 || chunk.trackerState === undefined || chunk.trackerState === null ? null : encodeTrackerState(chunk.trackerState);
+        const trackerState = renumbered.size > 0 ? null : encodedState;
         const saved = await this.deps.db.transaction((client) => this.writeChunk(client, chunk, pending, instance, trackerState));
-        if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.deps.registryVersion(chunk.streamId), horses: [] };
+        if (saved === null) return { duplicate: true, conflicts, renumbered, registryVersion: await this.deps.registryVersion(chunk.streamId), horses: [], trackerState: null };
         // The counts for the cache meta are read after the commit, off the chunk's path.
-        const encodedState = trackerState === null ? null : trackerState.toString('base64');
-        this.deps.writeCache(chunk.streamId, async () => ({ ...saved.meta, trackerState: encodedState, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
-        return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses };
+        const cachedState = trackerState === null ? null : trackerState.toString('base64');
+        this.deps.writeCache(chunk.streamId, async () => ({ ...saved.meta, trackerState: cachedState, ...(await this.streamCounts(chunk.streamId)) }), saved.horses, false);
+        return { duplicate: false, conflicts, renumbered, registryVersion: saved.meta.registryVersion, horses: saved.horses, trackerState };
       } catch (error) {
         if (!(error instanceof StaleWrite) || attempt >= this.deps.maxSaveAttempts) {
           if (error instanceof StaleWrite) {

@@ -76,6 +76,8 @@ export interface SaveChunkResult {
   registryVersion: number;
   /** The saved state of every horse the chunk touched. */
   horses: StoredHorse[];
+  /** The tracker state as stored (encoded), or null when none was (none given, a renumbered horse, a duplicate). */
+  trackerState: Buffer | null;
 }
 
 /** `horses list` row (the contract's JSON shape is produced from it by the CLI). */
