@@ -1,4 +1,5 @@
 /** Fusing a deep re-ID embedding with the coat descriptor into one vector. Pure. */
+import { normalizeInPlace } from '../tracking/index.ts';
 
 /**
  * One unit vector whose cosine with another fused vector is (1 − w)·cos(deep) + w·cos(coat):
@@ -11,9 +12,5 @@ export function fuseAppearance(deep: Float32Array, coat: Float32Array, coatWeigh
   const b = Math.sqrt(coatWeight);
   for (let i = 0; i < deep.length; i += 1) fused[i] = a * deep[i]!;
   for (let i = 0; i < coat.length; i += 1) fused[deep.length + i] = b * coat[i]!;
-  let norm = 0;
-  for (let i = 0; i < fused.length; i += 1) norm += fused[i]! * fused[i]!;
-  norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < fused.length; i += 1) fused[i] = fused[i]! / norm;
-  return fused;
+  return normalizeInPlace(fused);
 }

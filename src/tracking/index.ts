@@ -7,6 +7,7 @@ export {
   bankSimilarity,
   cloneFeatureBank,
   createFeatureBank,
+  normalizeInPlace,
   updateFeatureBank,
   type FeatureBankOptions,
 } from './featureBank.ts';
