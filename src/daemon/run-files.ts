@@ -150,12 +150,12 @@ export async function runFileStream(options: {
 }): Promise<FileStreamRun> {
   const { config, logger, streamId } = options;
   const pipeline = await openPipeline({ config, logger, migrations: options.migrations });
+  const planAll = async ({ files, endTime }: { files: string[]; endTime?: Date }) => {
+    const plan = await planFileChunks(config, streamId, files, await pipeline.store.lastSequence(streamId), endTime);
+    return { plan, indexes: plan.events.map((_, i) => i) };
+  };
   try {
-    const plan =
-      'plan' in options.chunks
-        ? options.chunks.plan
-        : await planFileChunks(config, streamId, options.chunks.files, await pipeline.store.lastSequence(streamId), options.chunks.endTime);
-    const indexes = 'indexes' in options.chunks ? options.chunks.indexes : plan.events.map((_, i) => i);
+    const { plan, indexes } = 'plan' in options.chunks ? options.chunks : await planAll(options.chunks);
     const indexOf = new Map(plan.events.map((event, i) => [event.chunkId, i]));
     const chunks: PersistedChunk[] = [];
     const rows: MotRow[] = [];

@@ -31,16 +31,11 @@ function positiveInt(value: string): number {
   return parsed;
 }
 
-/** Runs some of the plan's chunks through a freshly opened pipeline, as one daemon lifetime. */
-async function runLifetime(
-  config: PaddockConfig,
-  logger: Logger,
-  plan: FileChunkPlan,
-  indexes: number[],
-  onChunk: (persisted: PersistedChunk) => void,
-): Promise<{ chunks: PersistedChunk[]; rows: MotRow[] }> {
+/** Runs some of the plan's chunks through a freshly opened pipeline, as one daemon lifetime; prints each as it is acked. */
+async function runLifetime(config: PaddockConfig, logger: Logger, plan: FileChunkPlan, indexes: number[]): Promise<{ chunks: PersistedChunk[]; rows: MotRow[] }> {
   const streamId = plan.events[0]!.streamId;
   await ensureProjectModels(config, logger);
+  const onChunk = (persisted: PersistedChunk, index: number) => say(`    [${index + 1}/${plan.events.length}] ${describeChunk(persisted)}`);
   const run = await runFileStream({ config, logger, migrations: 'apply', streamId, chunks: { plan, indexes }, onChunk });
   if (run.failed.length > 0) throw new PaddockError('INTERNAL', `a demo chunk failed: ${run.failed[0]}`);
   return run;
@@ -94,11 +89,10 @@ export function registerDemoCommand(program: Command): void {
       const beforeRestart = options.chunks > 1 ? all.slice(0, -1) : all;
       say(`2/4 tracking chunks ${beforeRestart.map((i) => i + 1).join(', ')} through the stream actor (models, registry, tracker) …`);
       started = performance.now();
-      let lifetime = 0;
-      collect(await runLifetime(config, logger, plan, beforeRestart, (persisted) => say(`    [${++lifetime}/${plan.events.length}] ${describeChunk(persisted)}`)));
+      collect(await runLifetime(config, logger, plan, beforeRestart));
       if (options.chunks > 1) {
         say(`3/4 restarting: a new pipeline reloads the registry from the database, then chunk ${options.chunks} …`);
-        collect(await runLifetime(config, logger, plan, all.slice(-1), (persisted) => say(`    [${++lifetime}/${plan.events.length}] ${describeChunk(persisted)}`)));
+        collect(await runLifetime(config, logger, plan, all.slice(-1)));
       }
       const elapsed = (performance.now() - started) / 1000;
 
