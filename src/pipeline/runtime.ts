@@ -63,6 +63,7 @@ export async function openPipeline(options: {
     models,
     effects,
     async close() {
+      await effects.settled();
       await store.close();
       await models.release();
     },
