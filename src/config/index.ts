@@ -81,6 +81,7 @@ const environmentSchema = z.object({
   PADDOCK_CACHE_INDEX_SIZE: intFrom(1, 10_000).default(50),
   PADDOCK_FEATURE_EXEMPLARS: intFrom(1, 64).default(8),
   PADDOCK_REID_THRESHOLD: numberFrom(0, 1).optional(),
+  PADDOCK_REID_REFRESH_FRAMES: intFrom(0, 1000).optional(),
   PADDOCK_FFMPEG_TIMEOUT_S: numberFrom(1, 3600).default(120),
   PADDOCK_ALLOWED_PATHS: commaList.optional(),
   PADDOCK_ALLOWED_HOSTS: commaList.optional(),
@@ -167,6 +168,8 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
     featureExemplars: e.PADDOCK_FEATURE_EXEMPLARS,
     /** Explicit PADDOCK_REID_THRESHOLD; unset: the reid model config's reidSimilarity, else the tracker default (0.75). */
     reidThreshold: e.PADDOCK_REID_THRESHOLD,
+    /** Explicit PADDOCK_REID_REFRESH_FRAMES (ReID on demand; 0 embeds every detection); unset: the tracker default (5). */
+    reidRefreshFrames: e.PADDOCK_REID_REFRESH_FRAMES,
     maxInflight: e.PADDOCK_MAX_INFLIGHT,
     idleTimeoutMs: e.PADDOCK_IDLE_TIMEOUT_S * 1000,
     shutdownDeadlineMs: e.PADDOCK_SHUTDOWN_DEADLINE_S * 1000,

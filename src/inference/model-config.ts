@@ -66,6 +66,7 @@ const trackingSchema = z.strictObject({
   trustedAppearanceSimilarity: similarity.optional(),
   refindSimilarity: similarity.optional(),
   reidSimilarity: similarity.optional(),
+  reidRefreshFrames: z.int().min(0).optional(),
 });
 
 export type ModelTrackingSettings = z.infer<typeof trackingSchema>;

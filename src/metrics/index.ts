@@ -12,6 +12,7 @@ import {
   type ChunkStage,
   type ChunkTimings,
   type HorseState,
+  type InferenceOutcome,
   type ModelRole,
   type RegistrySource,
   type ReidDecision,
@@ -128,6 +129,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     buckets: INFERENCE_BUCKETS,
     registers,
   });
+  const inferenceItems = new Counter({
+    name: METRIC.inferenceItems,
+    help: 'Items a model ran on or skipped as not needed (detector: frames, motion gating; reid: detections, ReID on demand).',
+    labelNames: ['model', 'outcome'] as const,
+    registers,
+  });
   const executionProvider = new Gauge({
     name: METRIC.executionProvider,
     help: 'Always 1 for the execution provider each model runs on.',
@@ -183,6 +190,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     queueDepth,
     lag,
     inference,
+    inferenceItems,
     executionProvider,
     redeliveries,
     deadLetters,
@@ -236,6 +244,10 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
 
     observeInference(model: ModelRole, provider: ExecutionProvider, seconds: number): void {
       inference.observe({ model, provider }, seconds);
+    },
+
+    countInferenceItems(model: ModelRole, outcome: InferenceOutcome, count: number): void {
+      if (count > 0) inferenceItems.inc({ model, outcome }, count);
     },
 
     /** Marks the provider a model's session runs on (one per model). */

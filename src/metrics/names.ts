@@ -16,6 +16,7 @@ export const METRIC = {
   queueDepth: 'paddock_stream_queue_depth',
   lag: 'paddock_stream_lag_seconds',
   inference: 'paddock_inference_seconds',
+  inferenceItems: 'paddock_inference_items_total',
   executionProvider: 'paddock_execution_provider_info',
   redeliveries: 'paddock_nats_redeliveries_total',
   deadLetters: 'paddock_dead_letters_total',
@@ -49,6 +50,10 @@ export type CacheResult = (typeof CACHE_RESULTS)[number];
 /** The two models; the label is the role, not the file name, so it stays bounded. */
 export const MODEL_ROLES = ['detector', 'reid'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
+
+/** Whether a model ran on an item (detector: a frame; reid: a detection) or its run was skipped as not needed. */
+export const INFERENCE_OUTCOMES = ['ran', 'skipped'] as const;
+export type InferenceOutcome = (typeof INFERENCE_OUTCOMES)[number];
 
 export const HORSE_STATES = ['known', 'active'] as const;
 export type HorseState = (typeof HORSE_STATES)[number];

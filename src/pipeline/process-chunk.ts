@@ -1,12 +1,13 @@
 import type { ChunkEvent } from '../../machines/types.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Detector, Embedder } from '../inference/index.ts';
+import type { Detection } from '../tracking/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeThumbnail } from '../thumbnails/index.ts';
 import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
 import { decodeChunk, type DecodedFrame, type DecodeOptions } from '../video/index.ts';
-import type { ChunkOutcome, EncodedThumbnail } from './types.ts';
+import type { ChunkOutcome, EncodedThumbnail, InferenceWork } from './types.ts';
 
 /** Decoding goes at most this far past a chunk's declared duration (seconds, or share of it if more). */
 const DURATION_MARGIN_S = 2;
@@ -46,6 +47,7 @@ export async function processChunk(
   });
   const crops = new BestThumbnails<number>();
   let framesDecoded = 0;
+  const inference: InferenceWork = { framesDetected: 0, embeddingsComputed: 0, embeddingsSkipped: 0 };
   let frameWidth = 0;
   let frameHeight = 0;
   let partial: string | null = null;
@@ -79,10 +81,11 @@ export async function processChunk(
 
       mark = performance.now();
       const detections = await deps.detector.detect(frame);
+      inference.framesDetected += 1;
       timings.detect += performance.now() - mark;
 
       mark = performance.now();
-      const embeddings = detections.length === 0 ? [] : await deps.embedder.embed(frame, detections.map((detection) => detection.box));
+      const embeddings = await embedNeeded(deps.embedder, frame, detections, tracker.embeddingsNeeded({ detections }), inference);
       timings.embed += performance.now() - mark;
 
       mark = performance.now();
@@ -128,5 +131,20 @@ export async function processChunk(
   );
   timings.thumbnails += performance.now() - mark;
 
-  return { event, tracking, thumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, frameWidth, frameHeight, partial, startedAt };
+  return { event, tracking, thumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, inference, frameWidth, frameHeight, partial, startedAt };
+}
+
+/** Embeds the detections the tracker needs a vector for (ReID on demand); null for the others. */
+async function embedNeeded(embedder: Embedder, frame: DecodedFrame, detections: readonly Detection[], needed: Uint8Array, work: InferenceWork): Promise<(Float32Array | null)[]> {
+  const wanted: number[] = [];
+  for (let d = 0; d < detections.length; d += 1) if (needed[d] === 1) wanted.push(d);
+  work.embeddingsComputed += wanted.length;
+  work.embeddingsSkipped += detections.length - wanted.length;
+  const embeddings: (Float32Array | null)[] = detections.map(() => null);
+  if (wanted.length === 0) return embeddings;
+  const vectors = await embedder.embed(frame, wanted.map((d) => detections[d]!.box));
+  wanted.forEach((d, i) => {
+    embeddings[d] = vectors[i]!;
+  });
+  return embeddings;
 }

@@ -79,6 +79,7 @@ export function trackerOptionsFor(config: PaddockConfig, models: Pick<InferenceM
     ...definedOnly(models.detector.config.tracking),
     ...definedOnly(models.embedder.config.tracking),
     ...(config.reidThreshold === undefined ? {} : { reidSimilarity: config.reidThreshold }),
+    ...(config.reidRefreshFrames === undefined ? {} : { reidRefreshFrames: config.reidRefreshFrames }),
     featureBank: { ...DEFAULT_FEATURE_BANK_OPTIONS, size: config.featureExemplars },
   };
 }

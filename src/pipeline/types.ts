@@ -11,6 +11,16 @@ export interface EncodedThumbnail {
   quality: number;
 }
 
+/** How much inference a chunk ran, and what ReID on demand saved. */
+export interface InferenceWork {
+  /** Frames the detector ran on. */
+  framesDetected: number;
+  /** Detections embedded by the ReID model … */
+  embeddingsComputed: number;
+  /** … and detections the tracker needed no vector for. */
+  embeddingsSkipped: number;
+}
+
 /** What tracking a chunk produced, before it is persisted. */
 export interface ChunkOutcome {
   event: ChunkEvent;
@@ -20,6 +30,7 @@ export interface ChunkOutcome {
   timings: ChunkTimings;
   registryMatchMs: number;
   framesDecoded: number;
+  inference: InferenceWork;
   frameWidth: number;
   frameHeight: number;
   /** Set when the video broke off mid-chunk: the frames decoded before the break were used. */

@@ -49,7 +49,7 @@ export const SPOKEN_FOR_IOU = 0.8;
 export function matchDetections<T extends AssociationTrack>(
   tracks: readonly T[],
   detections: readonly Detection[],
-  embeddings: readonly Float32Array[],
+  embeddings: readonly (Float32Array | null)[],
   high: readonly number[],
   low: readonly number[],
   options: TrackerOptions,
@@ -78,7 +78,7 @@ export function matchDetections<T extends AssociationTrack>(
     if (spoken[d] === 0) {
       const taken = following.some((track) => {
         if (iou(track.predicted, detections[d]!.box) < SPOKEN_FOR_IOU) return false;
-        const cost = track.phase === 'tentative' ? tentativeCost(track, detections[d]!.box, embeddings[d]!, options) : fusedCost(track, detections[d]!.box, embeddings[d]!, options);
+        const cost = track.phase === 'tentative' ? tentativeCost(track, detections[d]!.box, embeddings[d] ?? null, options) : fusedCost(track, detections[d]!.box, embeddings[d] ?? null, options);
         return cost !== Number.POSITIVE_INFINITY;
       });
       spoken[d] = taken ? 2 : 1;
@@ -87,7 +87,7 @@ export function matchDetections<T extends AssociationTrack>(
   };
   commit(
     associate(confirmedTracks, high, (track, d) =>
-      track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : fusedCost(track, detections[d]!.box, embeddings[d]!, options),
+      track.phase === 'lost' && spokenFor(d) ? Number.POSITIVE_INFINITY : fusedCost(track, detections[d]!.box, embeddings[d] ?? null, options),
     ),
   );
   // Stage 2: tracked tracks still unmatched × low-score detections, IoU only.
@@ -101,7 +101,7 @@ export function matchDetections<T extends AssociationTrack>(
   // Stage 3: tentative tracks × remaining high-score detections.
   const tentative = tracks.filter((track) => track.phase === 'tentative');
   const remainingHigh = high.filter((d) => matchedDetection[d] === 0);
-  commit(associate(tentative, remainingHigh, (track, d) => tentativeCost(track, detections[d]!.box, embeddings[d]!, options)));
+  commit(associate(tentative, remainingHigh, (track, d) => tentativeCost(track, detections[d]!.box, embeddings[d] ?? null, options)));
   return { pairs, matchedTrack, matchedDetection };
 }
 
@@ -121,7 +121,7 @@ function associate<T>(tracks: readonly T[], detections: readonly number[], cost:
   return matches;
 }
 
-function fusedCost(track: AssociationTrack, box: Box, embedding: Float32Array, options: TrackerOptions): number {
+function fusedCost(track: AssociationTrack, box: Box, embedding: Float32Array | null, options: TrackerOptions): number {
   const overlap = iou(track.predicted, box);
   if (track.phase === 'lost') {
     // Lost: re-found by appearance anywhere, or by a clear overlap with a compatible look.
@@ -142,28 +142,30 @@ function fusedCost(track: AssociationTrack, box: Box, embedding: Float32Array, o
  * body lengths (the predicted box's longer side) per frame lost. A look-alike across the frame
  * a moment later is another horse, not this one re-found.
  */
-function withinReach(track: AssociationTrack, box: Box, options: TrackerOptions): boolean {
+export function withinReach(track: AssociationTrack, box: Box, options: TrackerOptions): boolean {
   if (options.refindReach === 0) return true;
   const p = track.predicted;
   const reach = options.refindReach * Math.max(p.w, p.h, 1) * Math.max(1, track.lostFrames);
   return Math.hypot(box.x + box.w / 2 - (p.x + p.w / 2), box.y + box.h / 2 - (p.y + p.h / 2)) <= reach;
 }
 
-/** Best cosine of a detection with a lost track's bank or running appearance; −Infinity without either. */
-function lostTrackSimilarity(track: AssociationTrack, embedding: Float32Array): number {
+/** Best cosine of a detection with a lost track's bank or running appearance; −Infinity without either (or without the detection's vector). */
+function lostTrackSimilarity(track: AssociationTrack, embedding: Float32Array | null): number {
+  if (embedding === null) return Number.NEGATIVE_INFINITY;
   let similarity = track.bank === null ? Number.NEGATIVE_INFINITY : bankSimilarity(track.bank, embedding);
   if (track.appearance !== null && track.appearance.length === embedding.length) similarity = Math.max(similarity, dot(track.appearance, embedding));
   return similarity;
 }
 
-function tentativeCost(track: AssociationTrack, box: Box, embedding: Float32Array, options: TrackerOptions): number {
+function tentativeCost(track: AssociationTrack, box: Box, embedding: Float32Array | null, options: TrackerOptions): number {
   const overlap = iou(track.predicted, box);
   if (overlap < options.tentativeMinIoU) return Number.POSITIVE_INFINITY;
   return overlapAppearanceCost(track, overlap, embedding, options);
 }
 
-function overlapAppearanceCost(track: AssociationTrack, overlap: number, embedding: Float32Array, options: TrackerOptions): number {
-  if (track.appearance === null || track.appearance.length !== embedding.length) return 1 - overlap;
+function overlapAppearanceCost(track: AssociationTrack, overlap: number, embedding: Float32Array | null, options: TrackerOptions): number {
+  // A detection without a vector was judged an unambiguous continuation (ReID on demand): overlap decides.
+  if (embedding === null || track.appearance === null || track.appearance.length !== embedding.length) return 1 - overlap;
   const distance = 1 - dot(track.appearance, embedding);
   if (distance > options.maxAppearanceDistance && overlap < options.appearanceVetoMaxIoU) return Number.POSITIVE_INFINITY;
   // A look this far from the track's is another horse, however well the boxes overlap — when

@@ -67,6 +67,14 @@ export interface TrackerOptions {
    * registry alone (off: the previous, per-chunk tracker, kept for comparison).
    */
   continuousTracks: boolean;
+  /**
+   * ReID on demand: a decided horse's track followed without ambiguity skips the embedder, but
+   * is embedded again at least every this many of its frames to keep its bank fresh. 0: every
+   * detection is embedded.
+   */
+  reidRefreshFrames: number;
+  /** … and "without ambiguity" starts with its predicted box overlapping the detection at least this much (IoU). */
+  reidSkipMinIoU: number;
   featureBank: FeatureBankOptions;
   kalman: KalmanNoise;
 }
@@ -100,6 +108,8 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   frameEdgeMargin: 0.01,
   continueWithinS: 5,
   continuousTracks: true,
+  reidRefreshFrames: 5,
+  reidSkipMinIoU: 0.5,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
 });
@@ -126,6 +136,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
     'occludedReportMinAreaRatio',
     'occlusionMargin',
     'frameEdgeMargin',
+    'reidSkipMinIoU',
   ];
   for (const key of unit) requireRange(key, options[key] as number, 0, 1);
   requireRange('maxAppearanceDistance', options.maxAppearanceDistance, 0, 2);
@@ -137,6 +148,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
   requireRange('continueWithinS', options.continueWithinS, 0, Number.MAX_VALUE);
   requireInteger('confirmHits', options.confirmHits, 1);
   requireInteger('maxLostFrames', options.maxLostFrames, 0);
+  requireInteger('reidRefreshFrames', options.reidRefreshFrames, 0);
   requireInteger('newHorseMinCleanViews', options.newHorseMinCleanViews, 0);
   requireRange('newHorseMinTrackS', options.newHorseMinTrackS, 0, Number.MAX_VALUE);
   requireRange('newHorseMaxWaitS', options.newHorseMaxWaitS, 0, Number.MAX_VALUE);

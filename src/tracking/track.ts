@@ -22,6 +22,8 @@ export interface Track {
   predicted: Box;
   hits: number;
   lostFrames: number;
+  /** Its observations since the last one with an appearance vector (Infinity: none yet in this process). */
+  embeddedAgo: number;
   confirmed: boolean;
   /** Own bank until the track has a horse, then the horse's bank (the same object). */
   bank: FeatureBank | null;

@@ -56,7 +56,7 @@
  * Pure and deterministic: no clocks, no randomness, insertion-ordered iteration only.
  */
 import { PaddockError } from '../errors/index.ts';
-import { matchDetections } from './association.ts';
+import { matchDetections, SPOKEN_FOR_IOU, withinReach } from './association.ts';
 import { cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
 import { boxArea, coverage, iou } from './geometry.ts';
 import { Identities, type HerdSpec, type IdentifiedTrack } from './identify.ts';
@@ -64,7 +64,7 @@ import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
 import { attribute, type Track, type TrackedBox } from './track.ts';
-import type { Box, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
+import type { Box, Detection, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
 
 export type { HerdSpec, IdentifiedTrack } from './identify.ts';
 export type { TrackedBox } from './track.ts';
@@ -148,6 +148,11 @@ export interface ChunkTrackerInit {
 }
 
 export interface ChunkTracker {
+  /**
+   * ReID on demand: 1 for each detection of the coming frame that needs an appearance vector.
+   * Runs the frame's motion prediction: update() for the same frame must follow.
+   */
+  embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array;
   update(frame: FramePerception): FrameUpdate;
   finish(): ChunkTrackingResult;
 }
@@ -200,6 +205,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private views: FrameViews = frameViews(16);
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
+  /** The coming frame's motion prediction is done (embeddingsNeeded ran before update). */
+  private framePredicted = false;
   private readonly sequence: number;
 
   constructor(init: ChunkTrackerInit) {
@@ -234,11 +241,8 @@ class ChunkTrackerImpl implements ChunkTracker {
     const detections = frame.detections;
     const n = detections.length;
     const assignments: DetectionAssignment[] = detections.map(() => ({ trackKey: null, horseId: null, bestThumbnailCandidate: false }));
-
-    for (const track of this.tracks) {
-      track.kf.predict();
-      track.predicted = track.kf.box();
-    }
+    this.predictFrame();
+    this.framePredicted = false;
 
     const views = this.analyseFrame(frame);
     const high: number[] = [];
@@ -251,7 +255,7 @@ class ChunkTrackerImpl implements ChunkTracker {
 
     const { pairs, matchedTrack, matchedDetection } = matchDetections(this.tracks, frame.detections, embeddings, high, low, this.options);
     for (const { track, detection, wasLost } of pairs) {
-      assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection]!, views, wasLost);
+      assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection] ?? null, views, wasLost);
     }
     this.ageUnmatchedTracks(matchedTrack);
 
@@ -261,7 +265,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (matchedDetection[d] === 1 || detections[d]!.score < options.newTrackScore) continue;
       const track = this.startTrack(detections[d]!.box, frame.timestampS);
       seen.push({ track, detection: d });
-      assignments[d] = this.observe(track, frame, d, embeddings[d]!, views);
+      assignments[d] = this.observe(track, frame, d, embeddings[d] ?? null, views);
       if (options.confirmHits <= 1) {
         track.confirmed = true;
         track.phase = 'tracked';
@@ -285,6 +289,59 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (assignment.trackKey !== null) assignment.horseId = horseOfTrack.get(assignment.trackKey) ?? null;
     }
     return { frameIndex: frame.frameIndex, assignments };
+  }
+
+  embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array {
+    if (this.finished) invalid('embeddingsNeeded() called after finish()');
+    this.predictFrame();
+    const detections = frame.detections;
+    const needed = new Uint8Array(detections.length).fill(1);
+    if (this.options.reidRefreshFrames === 0) return needed;
+    for (let d = 0; d < detections.length; d += 1) {
+      // Association matches these by overlap alone, and they never teach an appearance.
+      if (detections[d]!.score < this.options.highScore) needed[d] = 0;
+      else if (this.continuesUnambiguously(detections, d)) needed[d] = 0;
+    }
+    return needed;
+  }
+
+  private predictFrame(): void {
+    if (this.framePredicted) return;
+    for (const track of this.tracks) {
+      track.kf.predict();
+      track.predicted = track.kf.box();
+    }
+    this.framePredicted = true;
+  }
+
+  /**
+   * Whether detection d can only be the next box of a decided horse's followed track, so its look
+   * would change nothing: that one track's prediction overlaps it at reidSkipMinIoU or more, no
+   * other track is near it, no other usable detection is near the track or touches d, no lost
+   * track could re-find its horse there (or the follower holds it at SPOKEN_FOR_IOU, which lost
+   * tracks respect), and the track was embedded within the last reidRefreshFrames observations.
+   */
+  private continuesUnambiguously(detections: readonly Detection[], d: number): boolean {
+    const options = this.options;
+    const box = detections[d]!.box;
+    let follower: Track | null = null;
+    let lostWithinReach = false;
+    for (const track of this.tracks) {
+      if (iou(track.predicted, box) >= options.minIoU) {
+        if (follower !== null) return false;
+        follower = track;
+      } else if (track.phase === 'lost' && track.confirmed && withinReach(track, box, options)) lostWithinReach = true;
+    }
+    if (follower === null || follower.phase !== 'tracked' || follower.horse === null) return false;
+    if (follower.embeddedAgo >= options.reidRefreshFrames) return false;
+    const overlap = iou(follower.predicted, box);
+    if (overlap < options.reidSkipMinIoU || (lostWithinReach && overlap < SPOKEN_FOR_IOU)) return false;
+    for (let other = 0; other < detections.length; other += 1) {
+      if (other === d || detections[other]!.score < options.lowScore) continue;
+      const otherBox = detections[other]!.box;
+      if (iou(follower.predicted, otherBox) >= options.minIoU || iou(box, otherBox) > 0) return false;
+    }
+    return true;
   }
 
   finish(): ChunkTrackingResult {
@@ -393,6 +450,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         predicted: kf.box(),
         hits: snapshot.hits,
         lostFrames: snapshot.lostFrames,
+        embeddedAgo: Number.POSITIVE_INFINITY,
         confirmed: snapshot.confirmed,
         bank: horse?.bank ?? snapshot.bank,
         appearance: snapshot.appearance,
@@ -439,7 +497,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
   }
 
-  private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array, views: FrameViews, wasLost: boolean): DetectionAssignment {
+  private applyMatch(track: Track, frame: FramePerception, d: number, embedding: Float32Array | null, views: FrameViews, wasLost: boolean): DetectionAssignment {
     const box = frame.detections[d]!.box;
     if (wasLost) {
       // Re-found after a gap: restart the motion model at the detection instead of jumping.
@@ -481,7 +539,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   // ── observations ───────────────────────────────────────────────────────────────────────────
 
   /** Records one matched detection on a track (and its horse, if it has one). */
-  private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array, views: FrameViews): DetectionAssignment {
+  private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array | null, views: FrameViews): DetectionAssignment {
     const detection = frame.detections[d]!;
     const confident = views.confident[d] === 1;
     const reportedBox = this.reportedBox(track, frame, d, views);
@@ -490,14 +548,18 @@ class ChunkTrackerImpl implements ChunkTracker {
       track.fullW = keep * track.fullW + (1 - keep) * detection.box.w;
       track.fullH = keep * track.fullH + (1 - keep) * detection.box.h;
     }
-    if (detection.score >= this.options.highScore) this.updateAppearance(track, embedding);
+    if (embedding === null) track.embeddedAgo += 1;
+    else {
+      track.embeddedAgo = 0;
+      if (detection.score >= this.options.highScore) this.updateAppearance(track, embedding);
+    }
     // A view mostly in view counts up, a mostly hidden one down: a piece of a hidden horse stays near 0.
     if (views.occlusion[d]! < MOSTLY_HIDDEN) {
       if (detection.score >= this.options.bankMinScore) track.visibleViews += 1;
     } else track.visibleViews = Math.max(0, track.visibleViews - 1);
     track.cleanNow = confident;
-    if (confident) {
-      track.cleanViews += 1;
+    if (confident) track.cleanViews += 1;
+    if (confident && embedding !== null) {
       if (track.bank === null) track.bank = createFeatureBank(embedding);
       else updateFeatureBank(track.bank, embedding, this.options.featureBank);
       if (track.horse === null) {
@@ -602,6 +664,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       predicted: { ...box },
       hits: 1,
       lostFrames: 0,
+      embeddedAgo: Number.POSITIVE_INFINITY,
       confirmed: false,
       bank: null,
       appearance: null,
@@ -647,7 +710,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     });
   }
 
-  private validateFrame(frame: FramePerception): Float32Array[] {
+  private validateFrame(frame: FramePerception): (Float32Array | null)[] {
     if (frame === null || typeof frame !== 'object' || !Array.isArray(frame.detections) || !Array.isArray(frame.embeddings)) {
       invalid('frame must have detections and embeddings arrays');
     }
@@ -655,14 +718,18 @@ class ChunkTrackerImpl implements ChunkTracker {
       invalid(`frame ${frame.frameIndex}: ${frame.detections.length} detections but ${frame.embeddings.length} embeddings`);
     }
     if (!Number.isFinite(frame.timestampS)) invalid(`frame ${frame.frameIndex}: timestampS must be finite`);
-    const unit: Float32Array[] = [];
+    const unit: (Float32Array | null)[] = [];
     for (let d = 0; d < frame.detections.length; d += 1) {
       const detection = frame.detections[d]!;
       if (!validBox(detection.box) || !Number.isFinite(detection.score)) {
         invalid(`frame ${frame.frameIndex}: detection ${d} has an invalid box or score`);
       }
       const embedding = frame.embeddings[d]!;
-      if (!(embedding instanceof Float32Array) || embedding.length === 0) invalid(`frame ${frame.frameIndex}: embedding ${d} must be a non-empty Float32Array`);
+      if (embedding === null) {
+        unit.push(null);
+        continue;
+      }
+      if (!(embedding instanceof Float32Array) || embedding.length === 0) invalid(`frame ${frame.frameIndex}: embedding ${d} must be a non-empty Float32Array or null`);
       if (this.dim === -1) this.dim = embedding.length;
       else if (embedding.length !== this.dim) invalid(`frame ${frame.frameIndex}: embedding ${d} has dimension ${embedding.length}, expected ${this.dim}`);
       const norm = Math.sqrt(dot(embedding, embedding));

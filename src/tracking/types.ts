@@ -26,8 +26,11 @@ export interface FramePerception {
   width: number;
   height: number;
   detections: Detection[];
-  /** One L2-normalised appearance vector per detection, same order. */
-  embeddings: Float32Array[];
+  /**
+   * One L2-normalised appearance vector per detection, same order; null where the tracker said
+   * it needs none (ChunkTracker.embeddingsNeeded: ReID on demand).
+   */
+  embeddings: (Float32Array | null)[];
 }
 
 /**

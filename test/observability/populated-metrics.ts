@@ -23,6 +23,10 @@ export function populatedMetrics(): PaddockMetrics {
   metrics.setActorStates({ idle: 1, processing: 2 });
   metrics.observeInference('detector', 'cpu', 0.031);
   metrics.observeInference('reid', 'cpu', 0.004);
+  metrics.countInferenceItems('detector', 'ran', 50);
+  metrics.countInferenceItems('detector', 'skipped', 10);
+  metrics.countInferenceItems('reid', 'ran', 80);
+  metrics.countInferenceItems('reid', 'skipped', 40);
   metrics.setExecutionProvider('detector', 'cpu');
   metrics.setExecutionProvider('reid', 'cpu');
   metrics.countCacheLookup('hit', 4);

@@ -187,6 +187,85 @@ describe('chunk tracker within a chunk', () => {
     expect(t.finish().horses).toHaveLength(2);
   });
 
+  describe('ReID on demand', () => {
+    /** Runs the frames asking the tracker first, and gives it vectors only where it asked for one. */
+    function runOnDemand(t: ChunkTracker, frames: SceneFrame[]): { updates: FrameUpdate[]; needed: Uint8Array[] } {
+      const needed: Uint8Array[] = [];
+      const updates = frames.map(({ frame: perception }) => {
+        const need = t.embeddingsNeeded(perception);
+        needed.push(need);
+        return t.update({ ...perception, embeddings: perception.embeddings.map((vector, d) => (need[d] === 1 ? vector : null)) });
+      });
+      return { updates, needed };
+    }
+
+    it('skips the embedder for a decided horse followed alone, refreshing it every reidRefreshFrames', () => {
+      const [a] = identities(1);
+      const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 8, dy: 0 } }], 30);
+      const t = tracker({ reidRefreshFrames: 4 });
+      const { updates, needed } = runOnDemand(t, frames);
+      const firstDecided = updates.findIndex((update) => update.assignments[0]!.horseId !== null);
+      expect(firstDecided).toBeGreaterThan(0);
+      // Undecided, the track gathers its look from every view.
+      expect(needed.slice(0, firstDecided + 1).every((need) => need[0] === 1)).toBe(true);
+      // Decided and alone: one vector in every 5 frames (4 skipped after each embedded one).
+      const after = needed.slice(firstDecided + 1).map((need) => need[0]);
+      expect(after.slice(0, 10)).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+      expect(t.finish().horses.map((horse) => [horse.id, horse.detections])).toEqual([['horse_001', 30]]);
+    });
+
+    it('embeds every detection near another horse, and never a low-score one', () => {
+      const [a, b] = identities(2);
+      const frames = scene(
+        [
+          { identity: a!, start: { x: 100, y: 300, w: 120, h: 80 }, velocity: { dx: 20, dy: 0 } },
+          { identity: b!, start: { x: 900, y: 320, w: 120, h: 80 }, velocity: { dx: -20, dy: 0 } },
+        ],
+        40,
+        { jitter: 2, extra: (f) => [{ box: { x: 600, y: 40, w: 60, h: 40 }, embedding: a!, score: f % 2 === 0 ? 0.3 : 0.05 }] },
+      );
+      const t = tracker();
+      const { updates, needed } = runOnDemand(t, frames);
+      frames.forEach(({ frame: perception }, f) => {
+        perception.detections.forEach((detection, d) => {
+          if (detection.score < 0.5) expect(needed[f]![d]).toBe(0);
+        });
+        // While the two horses' boxes touch, both are embedded.
+        const [boxA, boxB] = perception.detections.map((detection) => detection.box);
+        if (boxA!.x + boxA!.w >= boxB!.x && boxB!.x + boxB!.w >= boxA!.x) expect([needed[f]![0], needed[f]![1]]).toEqual([1, 1]);
+      });
+      const ids = idsPerTruth(frames, updates);
+      expect([...ids.get(0)!]).toEqual(['horse_001']);
+      expect([...ids.get(1)!]).toEqual(['horse_002']);
+      expect(needed.some((need) => need[0] === 0)).toBe(true);
+    });
+
+    it('gives the same horses and boxes as embedding everything', () => {
+      const [a, b, c] = identities(3);
+      const horses = [
+        { identity: a!, start: { x: 100, y: 300, w: 120, h: 80 }, velocity: { dx: 15, dy: 0 } },
+        { identity: b!, start: { x: 900, y: 320, w: 120, h: 80 }, velocity: { dx: -15, dy: 0 } },
+        { identity: c!, start: { x: 500, y: 50, w: 100, h: 70 }, velocity: { dx: 2, dy: 1 }, visible: (f: number) => f < 12 || f > 25 },
+      ];
+      const frames = scene(horses, 60, { jitter: 2 });
+      const everything = tracker({ reidRefreshFrames: 0 });
+      const all = run(everything, frames);
+      const onDemand = tracker();
+      const { updates, needed } = runOnDemand(onDemand, frames);
+      expect(needed.every((need) => need.every((flag) => flag === 1))).toBe(false);
+      expect(updates.map((update) => update.assignments.map((assignment) => assignment.horseId))).toEqual(all.map((update) => update.assignments.map((assignment) => assignment.horseId)));
+      const summary = (t: ChunkTracker) => t.finish().horses.map((horse) => [horse.id, horse.detections, horse.frames.map((tracked) => tracked.box)]);
+      expect(summary(onDemand)).toEqual(summary(everything));
+    });
+
+    it('asks for every vector when reidRefreshFrames is 0', () => {
+      const [a] = identities(1);
+      const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 8, dy: 0 } }], 20);
+      const { needed } = runOnDemand(tracker({ reidRefreshFrames: 0 }), frames);
+      expect(needed.every((need) => need[0] === 1)).toBe(true);
+    });
+  });
+
   it('reports thumbnail candidates per detection and the best track key per horse', () => {
     const [a] = identities(1);
     const sizes = [100, 140, 120, 160, 150];
