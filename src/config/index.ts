@@ -70,6 +70,8 @@ const environmentSchema = z.object({
   PADDOCK_INTRA_OP_THREADS: intFrom(0, 256).default(0),
   PADDOCK_INTER_OP_THREADS: intFrom(0, 256).default(0),
   PADDOCK_SAMPLE_FPS: numberFrom(0.1, 120).default(5),
+  PADDOCK_MOTION_THRESHOLD: numberFrom(0, 255).default(1),
+  PADDOCK_MOTION_MAX_HELD_FRAMES: intFrom(0, 1000).default(10),
   PADDOCK_HTTP_PORT: intFrom(0, 65535).default(9464),
   PADDOCK_HTTP_HOST: z
     .string()
@@ -158,6 +160,8 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
       interOpThreads: e.PADDOCK_INTER_OP_THREADS,
     },
     sampleFps: e.PADDOCK_SAMPLE_FPS,
+    /** Motion gating (src/video/motion-gate.ts): threshold 0 runs the detector on every frame. */
+    motionGate: { threshold: e.PADDOCK_MOTION_THRESHOLD, maxHeldFrames: e.PADDOCK_MOTION_MAX_HELD_FRAMES },
     httpPort: e.PADDOCK_HTTP_PORT,
     /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
     httpHost: e.PADDOCK_HTTP_HOST,

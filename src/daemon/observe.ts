@@ -24,6 +24,7 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
     metrics.observeChunk(result.timings_ms, outcome.registryMatchMs);
     for (const horse of result.horses) if (horse.status !== 'provisional') metrics.countReidDecision(event.streamId, horse.status);
     metrics.countInferenceItems('detector', 'ran', outcome.inference.framesDetected);
+    metrics.countInferenceItems('detector', 'skipped', outcome.inference.framesHeld);
     metrics.countInferenceItems('reid', 'ran', outcome.inference.embeddingsComputed);
     metrics.countInferenceItems('reid', 'skipped', outcome.inference.embeddingsSkipped);
     metrics.recordLag(event.streamId, new Date(event.startTime.getTime() + event.durationS * 1000));

@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeThumbnail } from '../thumbnails/index.ts';
 import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
-import { decodeChunk, type DecodedFrame, type DecodeOptions } from '../video/index.ts';
+import { decodeChunk, MotionGate, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail, InferenceWork } from './types.ts';
 
 /** Decoding goes at most this far past a chunk's declared duration (seconds, or share of it if more). */
@@ -17,13 +17,15 @@ export interface ProcessChunkDeps {
   detector: Detector;
   embedder: Embedder;
   decodeOptions: DecodeOptions;
+  /** Off (threshold 0) unless decodeOptions.motionThumbnail has ffmpeg write the grey copies it compares. */
+  motionGate?: MotionGateOptions;
   trackerOptions?: Partial<TrackerOptions>;
   logger: Logger;
 }
 
 /**
- * Tracking stage of one chunk: frames stream from ffmpeg through the detector, the embedder
- * and the tracker; only the best thumbnail crop per track is kept, and encoded once at the end
+ * Tracking stage of one chunk: frames stream from ffmpeg through the motion gate, the detector,
+ * the embedder (only for the detections the tracker needs a vector for) and the tracker; only the best thumbnail crop per track is kept, and encoded once at the end
  * for horses whose stored avatar it beats.
  */
 export async function processChunk(
@@ -47,7 +49,8 @@ export async function processChunk(
   });
   const crops = new BestThumbnails<number>();
   let framesDecoded = 0;
-  const inference: InferenceWork = { framesDetected: 0, embeddingsComputed: 0, embeddingsSkipped: 0 };
+  const inference: InferenceWork = { framesDetected: 0, framesHeld: 0, embeddingsComputed: 0, embeddingsSkipped: 0 };
+  const gate = new MotionGate(deps.motionGate ?? { threshold: 0, maxHeldFrames: 0 });
   let frameWidth = 0;
   let frameHeight = 0;
   let partial: string | null = null;
@@ -78,6 +81,14 @@ export async function processChunk(
       framesDecoded += 1;
       frameWidth = frame.width;
       frameHeight = frame.height;
+
+      if (!gate.shouldDetect(frame.motionThumbnail, tracker.mayHold())) {
+        mark = performance.now();
+        tracker.hold({ frameIndex: frame.index, timestampS: frame.timestampS });
+        inference.framesHeld += 1;
+        timings.track += performance.now() - mark;
+        continue;
+      }
 
       mark = performance.now();
       const detections = await deps.detector.detect(frame);

@@ -13,8 +13,10 @@ export interface EncodedThumbnail {
 
 /** How much inference a chunk ran, and what ReID on demand saved. */
 export interface InferenceWork {
-  /** Frames the detector ran on. */
+  /** Frames the detector ran on … */
   framesDetected: number;
+  /** … and frames it skipped because nothing moved (motion gating): the horses kept their boxes. */
+  framesHeld: number;
   /** Detections embedded by the ReID model … */
   embeddingsComputed: number;
   /** … and detections the tracker needed no vector for. */

@@ -20,6 +20,8 @@ export interface SceneOptions {
   height: number;
   /** Make the last horse a near-identical twin of the first one. */
   hard: boolean;
+  /** The horses graze: they stay in view and only now and then take a short, slow step (a still scene). */
+  grazing: boolean;
 }
 
 export const DEFAULT_SCENE_OPTIONS: SceneOptions = {
@@ -31,6 +33,7 @@ export const DEFAULT_SCENE_OPTIONS: SceneOptions = {
   width: 640,
   height: 360,
   hard: false,
+  grazing: false,
 };
 
 /** One straight walk from (x0, y0) to (x1, y1) during [t0, t1], then standing still until the next leg. */
@@ -90,6 +93,7 @@ export function horseSizeAt(groundY: number, height: number): number {
 const WALK_SPEED = { min: 35, max: 80 };
 const PAUSE_S = { min: 0, max: 1.6 };
 const MAX_LEG_PX = 170;
+const GRAZING = { speed: { min: 8, max: 16 }, pauseS: { min: 4, max: 12 }, legShare: 0.15 };
 const EXIT_TRAVEL_S = 2.5;
 const RETURN_AFTER_BOUNDARY_S = { min: 1.5, max: 3.5 };
 
@@ -177,17 +181,20 @@ function planLegs(
       continue;
     }
     // Wander around a home area so the herd spreads over the paddock but neighbours still cross.
+    const maxLeg = options.grazing ? MAX_LEG_PX * GRAZING.legShare : MAX_LEG_PX;
     const wantedX = home.x + random.between(-1, 1) * home.range;
     const dx = wantedX - x;
-    const reachX = Math.sign(dx) * Math.min(Math.abs(dx), MAX_LEG_PX);
+    const reachX = Math.sign(dx) * Math.min(Math.abs(dx), maxLeg);
     const targetX = Math.min(bounds.xMax, Math.max(bounds.xMin, x + reachX));
-    const targetY = Math.min(bounds.yMax, Math.max(bounds.yMin, y + random.between(-1, 1) * MAX_LEG_PX * 0.5));
-    const speed = random.between(WALK_SPEED.min, WALK_SPEED.max);
+    const targetY = Math.min(bounds.yMax, Math.max(bounds.yMin, y + random.between(-1, 1) * maxLeg * 0.5));
+    const walkSpeed = options.grazing ? GRAZING.speed : WALK_SPEED;
+    const speed = random.between(walkSpeed.min, walkSpeed.max);
     const walkS = Math.hypot(targetX - x, targetY - y) / speed;
     // Cut a walk short so a planned exit starts on time.
     const share = Math.min(1, Math.max(0, (exitStart - t) / Math.max(walkS, 1e-6)));
     push(t + walkS * share, x + (targetX - x) * share, y + (targetY - y) * share);
-    push(Math.min(exitStart, t + random.between(PAUSE_S.min, PAUSE_S.max)), x, y);
+    const pause = options.grazing ? GRAZING.pauseS : PAUSE_S;
+    push(Math.min(exitStart, t + random.between(pause.min, pause.max)), x, y);
   }
   return legs;
 }
@@ -199,7 +206,7 @@ export function createScene(partial: Partial<SceneOptions> = {}): Scene {
   const random = seededRandom(options.seed);
   const durationS = options.chunks * options.secondsPerChunk;
   const framesPerChunk = Math.round(options.secondsPerChunk * options.fps);
-  const absences = plannedAbsences(options, random);
+  const absences = options.grazing ? [] : plannedAbsences(options, random);
   const bounds = paddockBounds(options);
   const sectorWidth = (bounds.xMax - bounds.xMin) / options.horses;
   const sectors = Array.from({ length: options.horses }, (_, index) => index);

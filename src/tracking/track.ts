@@ -33,6 +33,8 @@ export interface Track {
    */
   appearance: Float32Array | null;
   horse: HorseState | null;
+  /** Its latest reported box (this process only), repeated for frames the detector skipped. */
+  lastReported: TrackedBox | null;
   /** Observations and confident vectors held until the track has a horse. */
   pendingBoxes: TrackedBox[];
   pendingVectors: Float32Array[];

@@ -154,6 +154,14 @@ export interface ChunkTracker {
    */
   embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array;
   update(frame: FramePerception): FrameUpdate;
+  /**
+   * Motion gating: whether a frame may skip the detector when the scene did not change — only
+   * while every track is a decided horse followed in the latest frame (nothing to confirm,
+   * decide or re-find).
+   */
+  mayHold(): boolean;
+  /** A frame the detector skipped because nothing moved: each followed horse keeps its latest box. */
+  hold(frame: Pick<FramePerception, 'frameIndex' | 'timestampS'>): void;
   finish(): ChunkTrackingResult;
 }
 
@@ -289,6 +297,23 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (assignment.trackKey !== null) assignment.horseId = horseOfTrack.get(assignment.trackKey) ?? null;
     }
     return { frameIndex: frame.frameIndex, assignments };
+  }
+
+  mayHold(): boolean {
+    return this.tracks.every((track) => track.phase === 'tracked' && track.horse !== null && track.lastReported !== null);
+  }
+
+  hold(frame: Pick<FramePerception, 'frameIndex' | 'timestampS'>): void {
+    if (this.finished) invalid('hold() called after finish()');
+    if (this.framePredicted) invalid('hold() called between embeddingsNeeded() and update()');
+    if (!Number.isFinite(frame.timestampS)) invalid(`frame ${frame.frameIndex}: timestampS must be finite`);
+    this.lastTimestampS = frame.timestampS;
+    // Motion, hits and lost counts stand still with the scene.
+    for (const track of this.tracks) {
+      if (track.phase !== 'tracked' || track.horse === null || track.lastReported === null) continue;
+      const observation: TrackedBox = { ...track.lastReported, frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...track.lastReported.box } };
+      attribute(track.horse, track, observation);
+    }
   }
 
   embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array {
@@ -455,6 +480,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         bank: horse?.bank ?? snapshot.bank,
         appearance: snapshot.appearance,
         horse,
+        lastReported: null,
         pendingBoxes: [],
         pendingVectors: horse === null && snapshot.bank !== null ? [...snapshot.bank.exemplars] : [],
         bestQuality: Number.NEGATIVE_INFINITY,
@@ -572,6 +598,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (best) track.bestQuality = quality;
     if (reportedBox !== null) {
       const observation: TrackedBox = { frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...reportedBox }, score: detection.score };
+      track.lastReported = observation;
       if (track.horse !== null) attribute(track.horse, track, observation);
       else track.pendingBoxes.push(observation);
     }
@@ -669,6 +696,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       bank: null,
       appearance: null,
       horse: null,
+      lastReported: null,
       pendingBoxes: [],
       pendingVectors: [],
       bestQuality: Number.NEGATIVE_INFINITY,

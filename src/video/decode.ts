@@ -1,5 +1,5 @@
 import { PaddockError, isPaddockError } from '../errors/index.ts';
-import { buildDecodeArgs } from './ffmpeg-args.ts';
+import { buildDecodeArgs, MOTION_THUMBNAIL } from './ffmpeg-args.ts';
 import { resolveFfmpegPath } from './ffmpeg-path.ts';
 import { FrameTimeout, RawFrameProcess, SpawnFailure } from './frame-process.ts';
 import { resolveVideoInput } from './input-policy.ts';
@@ -44,7 +44,8 @@ async function* decodeFrames(chunk: Chunk, options: DecodeOptions): AsyncGenerat
   validateOptions(chunk, options);
   const ffmpegPath = ffmpegFor(chunk, options);
   const input = await resolveVideoInput(chunk, { allowedPaths: options.allowedPaths, allowedHosts: options.allowedHosts, fetchTimeoutMs: options.timeoutMs });
-  const ffmpeg = new RawFrameProcess(ffmpegPath, buildDecodeArgs(input, options));
+  const thumbnailBytes = options.motionThumbnail === true ? MOTION_THUMBNAIL.width * MOTION_THUMBNAIL.height : 0;
+  const ffmpeg = new RawFrameProcess(ffmpegPath, buildDecodeArgs(input, options), thumbnailBytes);
   let index = 0;
   let originS: number | undefined;
   let previousS = 0;
@@ -73,7 +74,7 @@ async function* decodeFrames(chunk: Chunk, options: DecodeOptions): AsyncGenerat
       originS ??= absoluteS;
       const timestampS = roundSeconds(absoluteS - originS);
       previousS = timestampS;
-      yield { index, timestampS, width, height, data: raw.data };
+      yield { index, timestampS, width, height, data: raw.data, ...(raw.thumbnail === undefined ? {} : { motionThumbnail: raw.thumbnail }) };
       index += 1;
     }
     const failure = classifyOutcome({ framesDecoded: index, ...ffmpeg.result(), log: ffmpeg.log });

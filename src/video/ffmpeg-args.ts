@@ -13,7 +13,15 @@ export interface SamplingOptions {
   maxHeight?: number | undefined;
   /** Seconds of input read at most (`-t` on the input): a file longer than its event says is cut there. */
   maxDurationS?: number | undefined;
+  /** Also write a small grey copy of every frame (MOTION_THUMBNAIL) to fd 3, for motion gating. */
+  motionThumbnail?: boolean | undefined;
 }
+
+/**
+ * The grey copy ffmpeg writes of every frame for motion gating: small enough that comparing two
+ * costs microseconds in JS, large enough that a horse of a few percent of the frame moving shows.
+ */
+export const MOTION_THUMBNAIL = { width: 64, height: 36 } as const;
 
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(9).replace(/0+$/, '');
@@ -40,15 +48,14 @@ export function scaleFilter(maxWidth: number | undefined, maxHeight: number | un
 
 /**
  * The ffmpeg arguments that write sampled, scaled RGB24 frames to stdout and one `showinfo` line
- * per written frame (its pts and size) to stderr. fluent-ffmpeg only builds the argument list:
+ * per written frame (its pts and size) to stderr; with `motionThumbnail`, also each frame's small
+ * grey copy to fd 3. fluent-ffmpeg only builds the argument list:
  * we spawn the process ourselves, because fluent-ffmpeg keeps the ffmpeg path in a process-wide
  * cache and runs unbounded capability probes before each command.
  */
 export function buildDecodeArgs(input: VideoInput, options: SamplingOptions): string[] {
-  const filters = [sampleFilter(options.sampleFps), scaleFilter(options.maxWidth, options.maxHeight), 'format=rgb24', 'showinfo'].filter(
-    (filter): filter is string => filter !== undefined,
-  );
-  return ffmpeg()
+  const sampled = [sampleFilter(options.sampleFps), scaleFilter(options.maxWidth, options.maxHeight)].filter((filter): filter is string => filter !== undefined);
+  const command = ffmpeg()
     .input(input.ffmpegInput)
     .inputOptions([
       '-hide_banner',
@@ -61,10 +68,26 @@ export function buildDecodeArgs(input: VideoInput, options: SamplingOptions): st
       '-format_whitelist',
       VIDEO_DEMUXERS.join(','),
       ...(options.maxDurationS === undefined ? [] : ['-t', formatNumber(Math.max(0.001, options.maxDurationS))]),
-    ])
-    .videoFilters(filters)
-    .outputOptions(['-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-pix_fmt', 'rgb24'])
-    .format('rawvideo')
+    ]);
+  const rawOutput = ['-an', '-sn', '-dn', '-vsync', 'passthrough'];
+  if (options.motionThumbnail !== true) {
+    return command
+      .videoFilters([...sampled, 'format=rgb24', 'showinfo'])
+      .outputOptions(['-map', '0:v:0', ...rawOutput, '-pix_fmt', 'rgb24'])
+      .format('rawvideo')
+      .output('pipe:1')
+      ._getArguments();
+  }
+  // One decode, two outputs: the RGB frames on stdout and their small grey copies on fd 3.
+  const { width, height } = MOTION_THUMBNAIL;
+  const graph = `[0:v:0]${sampled.join(',')},split=2[rgb][motion];[rgb]format=rgb24,showinfo[frames];[motion]scale=${width}:${height}:flags=area,format=gray[thumbnails]`;
+  return command
+    .complexFilter(graph)
     .output('pipe:1')
+    .outputOptions(['-map', '[frames]', ...rawOutput, '-pix_fmt', 'rgb24'])
+    .format('rawvideo')
+    .output('pipe:3')
+    .outputOptions(['-map', '[thumbnails]', ...rawOutput, '-pix_fmt', 'gray'])
+    .format('rawvideo')
     ._getArguments();
 }

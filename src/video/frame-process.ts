@@ -1,10 +1,12 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { FfmpegLogSummary, parseShowinfoFrame, parseTimeBase, type FrameInfo } from './ffmpeg-log.ts';
 
 export interface RawFrame {
   info: FrameInfo;
   data: Buffer;
+  /** The frame's small grey copy from fd 3, when the process was asked for one. */
+  thumbnail?: Buffer;
 }
 
 /** Thrown by `next` when ffmpeg delivers no frame within the deadline. */
@@ -26,14 +28,16 @@ const MIN_UNSIZED_BYTES = 1 << 20;
  * One running ffmpeg that writes RGB24 frames to stdout and a showinfo line per frame to stderr.
  * Pairs the n-th stdout frame with the n-th showinfo line (the line carries the frame's size and
  * pts), and reads stdout only as fast as the consumer takes frames, so at most a few frames are
- * ever in memory.
+ * ever in memory. With `thumbnailBytes`, the n-th frame also gets the n-th fixed-size record of
+ * fd 3 (tiny, so fd 3 is always read).
  */
 export class RawFrameProcess {
   readonly log = new FfmpegLogSummary();
-  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private readonly child: ChildProcess;
+  private readonly stdout: Readable;
   private readonly closedPromise: Promise<void>;
-  private readonly pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new ByteQueue();
+  private readonly thumbnails: ByteQueue | null;
   private readonly infos: FrameInfo[] = [];
   private readonly ready: RawFrame[] = [];
   private timeBase: number | undefined;
@@ -46,8 +50,20 @@ export class RawFrameProcess {
   private spawnError: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(ffmpegPath: string, args: readonly string[]) {
-    this.child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  constructor(
+    ffmpegPath: string,
+    args: readonly string[],
+    private readonly thumbnailBytes = 0,
+  ) {
+    this.child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(thumbnailBytes > 0 ? (['pipe'] as const) : [])], windowsHide: true });
+    this.stdout = this.child.stdout!;
+    const thumbnailStream = thumbnailBytes > 0 ? (this.child.stdio[3] as Readable) : null;
+    this.thumbnails = thumbnailStream === null ? null : new ByteQueue();
+    thumbnailStream?.on('data', (chunk: Buffer) => {
+      this.thumbnails!.push(chunk);
+      this.assembleFrames();
+      this.notify();
+    });
     this.closedPromise = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         this.flushStderr();
@@ -70,16 +86,15 @@ export class RawFrameProcess {
     this.child.once('exit', () => {
       // The process is gone: drain whatever is left in the pipe so 'close' can follow.
       this.exited = true;
-      this.child.stdout.resume();
+      this.stdout.resume();
     });
-    this.child.stdout.on('data', (chunk: Buffer) => {
+    this.stdout.on('data', (chunk: Buffer) => {
       this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
       this.assembleFrames();
       this.notify();
     });
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (text: string) => this.onStderr(text));
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (text: string) => this.onStderr(text));
   }
 
   /** The next frame, or undefined once ffmpeg has finished. */
@@ -103,14 +118,14 @@ export class RawFrameProcess {
 
   /** How the finished process ended; meaningful once `next` returned undefined. */
   result(): { exitCode: number | null; signal: NodeJS.Signals | null; partialFrame: boolean } {
-    return { exitCode: this.exitCode, signal: this.exitSignal, partialFrame: this.pendingBytes > 0 || this.infos.length > 0 };
+    return { exitCode: this.exitCode, signal: this.exitSignal, partialFrame: this.pending.length > 0 || this.infos.length > 0 };
   }
 
   /** Kills ffmpeg if it still runs and waits until it is gone. Safe to call more than once. */
   async stop(): Promise<void> {
     if (!this.closed) {
       this.child.kill('SIGKILL');
-      this.child.stdout.resume();
+      this.stdout.resume();
     }
     await this.closedPromise;
   }
@@ -142,44 +157,25 @@ export class RawFrameProcess {
 
   private assembleFrames(): void {
     let info = this.infos[0];
-    while (info !== undefined && this.pendingBytes >= info.width * info.height * 3) {
+    while (info !== undefined && this.pending.length >= info.width * info.height * 3 && (this.thumbnails === null || this.thumbnails.length >= this.thumbnailBytes)) {
       const frameBytes = info.width * info.height * 3;
       this.infos.shift();
-      this.ready.push({ info, data: this.takeBytes(frameBytes) });
+      const frame: RawFrame = { info, data: this.pending.take(frameBytes) };
+      if (this.thumbnails !== null) frame.thumbnail = this.thumbnails.take(this.thumbnailBytes);
+      this.ready.push(frame);
       this.lastFrameBytes = frameBytes;
       info = this.infos[0];
     }
     this.updateFlow();
   }
 
-  private takeBytes(count: number): Buffer {
-    const out = Buffer.allocUnsafe(count);
-    let offset = 0;
-    while (offset < count) {
-      const head = this.pending[0];
-      if (head === undefined) throw new Error('frame assembly ran out of buffered bytes');
-      const wanted = count - offset;
-      if (head.length <= wanted) {
-        head.copy(out, offset);
-        offset += head.length;
-        this.pending.shift();
-      } else {
-        head.copy(out, offset, 0, wanted);
-        this.pending[0] = head.subarray(wanted);
-        offset += wanted;
-      }
-    }
-    this.pendingBytes -= count;
-    return out;
-  }
-
   private updateFlow(): void {
     if (this.exited) return;
     const next = this.infos[0];
     const sizedBytes = next === undefined ? Math.max(this.lastFrameBytes, MIN_UNSIZED_BYTES) : next.width * next.height * 3;
-    const wantsData = this.ready.length < MAX_READY_FRAMES && this.pendingBytes < sizedBytes;
-    if (wantsData) this.child.stdout.resume();
-    else this.child.stdout.pause();
+    const wantsData = this.ready.length < MAX_READY_FRAMES && this.pending.length < sizedBytes;
+    if (wantsData) this.stdout.resume();
+    else this.stdout.pause();
   }
 
   private notify(): void {
@@ -199,5 +195,37 @@ export class RawFrameProcess {
         resolve(true);
       };
     });
+  }
+}
+
+/** Bytes received in chunks, taken from the front in exact amounts. */
+class ByteQueue {
+  private readonly chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(count: number): Buffer {
+    const out = Buffer.allocUnsafe(count);
+    let offset = 0;
+    while (offset < count) {
+      const head = this.chunks[0];
+      if (head === undefined) throw new Error('frame assembly ran out of buffered bytes');
+      const wanted = count - offset;
+      if (head.length <= wanted) {
+        head.copy(out, offset);
+        offset += head.length;
+        this.chunks.shift();
+      } else {
+        head.copy(out, offset, 0, wanted);
+        this.chunks[0] = head.subarray(wanted);
+        offset += wanted;
+      }
+    }
+    this.length -= count;
+    return out;
   }
 }

@@ -5,6 +5,7 @@
  *               ─► buildDecodeArgs (sample + scale + showinfo; protocol/demuxer whitelists)
  *               ─► RawFrameProcess (ffmpeg stdout frames paired with showinfo pts, backpressured)
  *               ─► classifyOutcome (typed VIDEO_* error once ffmpeg has finished)
+ *   MotionGate: from ffmpeg's small grey copies, whether a frame needs the detector at all
  */
 export type { DecodedFrame, DecodeOptions } from './types.ts';
 export { decodeChunk } from './decode.ts';
@@ -12,4 +13,5 @@ export { decodeOptionsFromConfig } from './options.ts';
 export { probeVideo, parseProbeOutput, type VideoProbe } from './probe.ts';
 export { resolveFfmpegPath } from './ffmpeg-path.ts';
 export { resolveVideoInput, type VideoInput, type InputPolicy } from './input-policy.ts';
-export { VIDEO_DEMUXERS } from './ffmpeg-args.ts';
+export { VIDEO_DEMUXERS, MOTION_THUMBNAIL } from './ffmpeg-args.ts';
+export { MotionGate, meanAbsoluteDifference, type MotionGateOptions } from './motion-gate.ts';

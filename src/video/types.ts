@@ -8,6 +8,8 @@ export interface DecodedFrame {
   height: number;
   /** RGB24, width * height * 3 bytes, row-major, no padding. */
   data: Buffer;
+  /** Grey MOTION_THUMBNAIL-sized copy from ffmpeg (only with DecodeOptions.motionThumbnail), for motion gating. */
+  motionThumbnail?: Buffer;
 }
 
 export interface DecodeOptions {
@@ -18,6 +20,8 @@ export interface DecodeOptions {
   maxHeight?: number;
   /** Seconds of the chunk decoded at most (its declared duration plus a margin); unset: all of it. */
   maxDurationS?: number;
+  /** ffmpeg also writes each frame's small grey copy (DecodedFrame.motionThumbnail). */
+  motionThumbnail?: boolean;
   /** ffmpeg is killed when it delivers no frame for this long while we wait for one. */
   timeoutMs: number;
   /** Explicit ffmpeg binary (FFMPEG_PATH); otherwise PATH, then @ffmpeg-installer/ffmpeg. */

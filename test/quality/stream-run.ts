@@ -19,8 +19,8 @@ export const QUALITY_STREAM_ID = 'quality';
 /** The synthetic stream's first frame, in wall-clock time (fixed, so runs are reproducible). */
 const STREAM_START_MS = Date.parse('2026-01-01T10:00:00Z');
 
-export function qualityConfig(dataDir: string): PaddockConfig {
-  return loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_SAMPLE_FPS: '10', PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu' });
+export function qualityConfig(dataDir: string, env: Record<string, string> = {}): PaddockConfig {
+  return loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_SAMPLE_FPS: '10', PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu', ...env });
 }
 
 export interface StreamRun {
@@ -35,10 +35,15 @@ export interface StreamRun {
 /**
  * Processes the stream's chunks in `sessions` (lists of chunk indexes, in order); each session
  * opens the pipeline on `dataDir`, runs its chunks and closes it again, so two sessions are a
- * daemon restart between chunks.
+ * daemon restart between chunks. `env` adds configuration (e.g. PADDOCK_MOTION_THRESHOLD).
  */
-export async function processStream(stream: SyntheticStream, dataDir: string, sessions: number[][] = [stream.chunks.map((_, i) => i)]): Promise<StreamRun> {
-  const config = qualityConfig(dataDir);
+export async function processStream(
+  stream: SyntheticStream,
+  dataDir: string,
+  sessions: number[][] = [stream.chunks.map((_, i) => i)],
+  env: Record<string, string> = {},
+): Promise<StreamRun> {
+  const config = qualityConfig(dataDir, env);
   const logger = silentLogger();
   const rows: MotRow[] = [];
   const chunks: PersistedChunk[] = [];

@@ -266,6 +266,52 @@ describe('chunk tracker within a chunk', () => {
     });
   });
 
+  it('holds the scene for frames the detector skipped: decided horses keep their latest box, nothing ages', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 } },
+        { identity: b!, start: { x: 400, y: 300, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 } },
+      ],
+      40,
+    );
+    const t = tracker();
+    let held = 0;
+    frames.forEach(({ frame: perception }, f) => {
+      // Every third frame detected once both horses are decided (as motion gating does on a still scene).
+      if (t.mayHold() && f % 3 !== 0) {
+        t.hold(perception);
+        held += 1;
+      } else t.update(perception);
+    });
+    expect(held).toBeGreaterThan(15);
+    const horses = t.finish().horses;
+    expect(horses.map((horse) => [horse.id, horse.frames.length])).toEqual([
+      ['horse_001', 40],
+      ['horse_002', 40],
+    ]);
+    // A held frame repeats the horse's latest detected box.
+    const first = horses[0]!.frames;
+    const heldFrame = first.findIndex((tracked, i) => i > 0 && tracked.box.x === first[i - 1]!.box.x && tracked.box.y === first[i - 1]!.box.y);
+    expect(heldFrame).toBeGreaterThan(0);
+  });
+
+  it('cannot hold while a track is tentative or undecided', () => {
+    const [a] = identities(1);
+    const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 5, dy: 0 } }], 12);
+    const t = tracker();
+    expect(t.mayHold()).toBe(true); // an empty scene: nothing to follow
+    const holdable = frames.map(({ frame: perception }) => {
+      t.update(perception);
+      return t.mayHold();
+    });
+    const decidedAt = holdable.indexOf(true);
+    expect(decidedAt).toBeGreaterThan(1);
+    expect(holdable.slice(0, decidedAt).every((flag) => !flag)).toBe(true);
+    t.embeddingsNeeded(frames[0]!.frame);
+    expect(() => t.hold(frames[0]!.frame)).toThrow(PaddockError);
+  });
+
   it('reports thumbnail candidates per detection and the best track key per horse', () => {
     const [a] = identities(1);
     const sizes = [100, 140, 120, 160, 150];

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeChunk, probeVideo, type DecodedFrame, type DecodeOptions } from '../../src/video/index.ts';
+import { decodeChunk, meanAbsoluteDifference, MOTION_THUMBNAIL, probeVideo, type DecodedFrame, type DecodeOptions } from '../../src/video/index.ts';
 import { makeTempDir, makeTestsrc, makeVideo } from './fixtures.ts';
 
 const OPTIONS: DecodeOptions = { sampleFps: 5, timeoutMs: 20_000 };
@@ -36,6 +36,36 @@ describe('decodeChunk with a duration bound', () => {
     expect(bounded.length).toBeGreaterThan(0);
     expect(bounded.at(-1)!.timestampS).toBeLessThan(3);
     expect(bounded.length).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('decodeChunk with motion thumbnails', () => {
+  it('pairs every frame with its small grey copy from ffmpeg: unchanged for a still picture, changed for a moving one', async () => {
+    const dir = await makeTempDir();
+    const [still, moving] = await Promise.all([
+      makeVideo(dir, 'still.mp4', ['-f', 'lavfi', '-i', 'color=c=0x406080:size=320x240:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']),
+      makeTestsrc(dir, 'moving.mp4', { width: 320, height: 240, fps: 10, seconds: 2 }),
+    ]);
+    const options = { ...OPTIONS, motionThumbnail: true, maxWidth: 160, maxHeight: 160 };
+    const stillFrames = await collect(still, options);
+    const movingFrames = await collect(moving, options);
+    for (const frames of [stillFrames, movingFrames]) {
+      expect(frames).toHaveLength(10);
+      for (const frame of frames) {
+        expect(frame.data.length).toBe(160 * 120 * 3);
+        expect(frame.motionThumbnail?.length).toBe(MOTION_THUMBNAIL.width * MOTION_THUMBNAIL.height);
+      }
+    }
+    const changes = (frames: DecodedFrame[]) => frames.slice(1).map((frame, i) => meanAbsoluteDifference(frames[i]!.motionThumbnail!, frame.motionThumbnail!));
+    expect(Math.max(...changes(stillFrames))).toBeLessThan(0.5);
+    // The grey copy is of the picture itself: a mid-grey-blue, not black.
+    expect(stillFrames[0]!.motionThumbnail!.every((grey) => grey > 40 && grey < 140)).toBe(true);
+    expect(Math.min(...changes(movingFrames))).toBeGreaterThan(0.5);
+    // Without the option, no copy and the same RGB frames.
+    const plain = await collect(moving, { ...OPTIONS, maxWidth: 160, maxHeight: 160 });
+    expect(plain.every((frame) => frame.motionThumbnail === undefined)).toBe(true);
+    expect(plain.map((frame) => frame.data.equals(movingFrames[frame.index]!.data))).toEqual(plain.map(() => true));
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -13,6 +13,7 @@ interface SynthOptions {
   width?: string;
   height?: string;
   hard?: boolean;
+  grazing?: boolean;
 }
 
 function parseNumber(flag: string, raw: string | undefined, fallback: number, integer: boolean): number {
@@ -38,6 +39,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--width <w>', `frame width, even (default ${d.width})`)
     .option('--height <h>', `frame height, even (default ${d.height})`)
     .option('--hard', 'make the last horse a near-identical twin of the first')
+    .option('--grazing', 'a still scene: the horses stay in view and only now and then take a short step')
     .action(async (options: SynthOptions) => {
       const sceneOptions = {
         horses: parseNumber('--horses', options.horses, d.horses, true),
@@ -48,6 +50,7 @@ export function registerSynthCommand(program: Command): void {
         width: parseNumber('--width', options.width, d.width, true),
         height: parseNumber('--height', options.height, d.height, true),
         hard: options.hard === true,
+        grazing: options.grazing === true,
       };
       const { config } = commandContext();
       const stream = await writeSyntheticStream({ outDir: options.out, ffmpegPath: config.ffmpegPath, ...sceneOptions });
