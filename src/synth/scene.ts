@@ -93,7 +93,7 @@ export function horseSizeAt(groundY: number, height: number): number {
 const WALK_SPEED = { min: 35, max: 80 };
 const PAUSE_S = { min: 0, max: 1.6 };
 const MAX_LEG_PX = 170;
-const GRAZING = { speed: { min: 8, max: 16 }, pauseS: { min: 4, max: 12 }, legShare: 0.15 };
+const GRAZING = { speed: { min: 8, max: 16 }, pauseS: { min: 10, max: 30 }, legShare: 0.15 };
 const EXIT_TRAVEL_S = 2.5;
 const RETURN_AFTER_BOUNDARY_S = { min: 1.5, max: 3.5 };
 

@@ -342,7 +342,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   /**
    * Whether detection d can only be the next box of a decided horse's followed track, so its look
    * would change nothing: that one track's prediction overlaps it at reidSkipMinIoU or more, no
-   * other track is near it, no other usable detection is near the track or touches d, no lost
+   * other track is near it, no other usable detection is near the track or hides part of d
+   * (bankMaxOverlap of it, as for an occluded view), no lost
    * track could re-find its horse there (or the follower holds it at SPOKEN_FOR_IOU, which lost
    * tracks respect), and the track was embedded within the last reidRefreshFrames observations.
    */
@@ -364,7 +365,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     for (let other = 0; other < detections.length; other += 1) {
       if (other === d || detections[other]!.score < options.lowScore) continue;
       const otherBox = detections[other]!.box;
-      if (iou(follower.predicted, otherBox) >= options.minIoU || iou(box, otherBox) > 0) return false;
+      if (iou(follower.predicted, otherBox) >= options.minIoU || coverage(box, otherBox, 0) >= options.bankMaxOverlap) return false;
     }
     return true;
   }

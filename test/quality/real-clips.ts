@@ -79,10 +79,12 @@ export interface RealRun {
   horsesRegistered: number;
   /** Frames tracked per second of processing (decode, inference, tracking, registry). */
   fps: number;
+  /** Seconds of video per second of the chunks' own processing. */
+  realTimeFactor: number;
 }
 
-/** Runs the chunk files as one stream through a fresh pipeline on `dataDir`. */
-export async function runRealChunks(files: string[], dataDir: string, pair: ModelPair, sourceFps: number): Promise<RealRun> {
+/** Runs the chunk files as one stream through a fresh pipeline on `dataDir`; `env` adds configuration. */
+export async function runRealChunks(files: string[], dataDir: string, pair: ModelPair, sourceFps: number, env: Record<string, string> = {}): Promise<RealRun> {
   const config = loadConfig({
     PADDOCK_DATA_DIR: dataDir,
     PADDOCK_SAMPLE_FPS: '5',
@@ -91,6 +93,7 @@ export async function runRealChunks(files: string[], dataDir: string, pair: Mode
     PADDOCK_DETECTOR_MODEL: path.join(SHARED, 'models', `${pair.detector}.onnx`),
     PADDOCK_REID_MODEL: path.join(SHARED, 'models', `${pair.reid}.onnx`),
     ...(pair.detectorConfig === undefined ? {} : { PADDOCK_DETECTOR_CONFIG: pair.detectorConfig }),
+    ...env,
   });
   let horsesRegistered = 0;
   const run = await runFileStream({
@@ -108,7 +111,8 @@ export async function runRealChunks(files: string[], dataDir: string, pair: Mode
   const frames = run.chunks.reduce((sum, chunk) => sum + chunk.outcome.framesDecoded, 0);
   // The chunks' own processing time: opening the pipeline (loading the models) is not tracking.
   const processingS = run.chunks.reduce((sum, chunk) => sum + chunk.result.timings_ms.total, 0) / 1000;
-  return { chunks: run.chunks, rows: joinProvisionalRows(run.rows, run.chunks, 'drop'), horsesRegistered, fps: frames / processingS };
+  const videoS = run.chunks.reduce((sum, chunk) => sum + chunk.outcome.event.durationS, 0);
+  return { chunks: run.chunks, rows: joinProvisionalRows(run.rows, run.chunks, 'drop'), horsesRegistered, fps: frames / processingS, realTimeFactor: videoS / processingS };
 }
 
 /** The clip's ground truth, or null when it has none. */
