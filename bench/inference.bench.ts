@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { PROJECT_ROOT } from '../src/config/index.ts';
+import { loadConfig, PROJECT_ROOT } from '../src/config/index.ts';
 import { createDetector } from '../src/inference/detector.ts';
 import { createEmbedder, type Embedder } from '../src/inference/embedder.ts';
 import { TensorWriter, wholeFrame, type RgbImage } from '../src/inference/preprocess.ts';
@@ -24,7 +24,9 @@ const SAMPLE_FPS = 5;
 const FRAMES = CHUNK_SECONDS * SAMPLE_FPS;
 const WIDTH = 640;
 const HEIGHT = 360;
-const common = { executionProviders: ['cpu'] as const, intraOpThreads: 0, interOpThreads: 0, logger: silentLogger() };
+// CPU unless PADDOCK_EP asks for more (bench/gpu.sh: cuda,cpu); validated as the daemon does.
+const executionProviders = loadConfig({ PADDOCK_EP: process.env.PADDOCK_EP ?? 'cpu', PADDOCK_LOG_LEVEL: 'silent' }).models.executionProviders;
+const common = { executionProviders, intraOpThreads: 0, interOpThreads: 0, logger: silentLogger() };
 
 async function syntheticFrames(): Promise<RgbImage[]> {
   const scaled = await sharp(path.join(SHARED, 'data', 'horses.jpg'))

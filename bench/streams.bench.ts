@@ -23,7 +23,9 @@ import { openPipeline } from '../src/pipeline/index.ts';
 import { cutClip, REAL_DIR, SHARED } from '../test/quality/real-clips.ts';
 import { percentile } from './stats.ts';
 
-const STREAM_COUNTS = [1, 2, 3, 4, 6];
+/** PADDOCK_BENCH_STREAMS (e.g. 1,4,8,16 on a GPU) and PADDOCK_BENCH_EP (e.g. cuda,cpu; bench/gpu.sh) override these. */
+const STREAM_COUNTS = (process.env.PADDOCK_BENCH_STREAMS ?? '1,2,3,4,6').split(',').map(Number);
+const EXECUTION_PROVIDERS = process.env.PADDOCK_BENCH_EP ?? 'cpu';
 const CHUNK_LENGTHS_S = [5, 10];
 /** Each stream plays the 14 s clip this many times in a row (sequence and time continue). */
 const LOOPS = 2;
@@ -72,18 +74,24 @@ class LatencyPort implements DeliveryPort {
   }
 }
 
-async function runLoad(files: string[], streams: number, chunkS: number, root: string): Promise<{ latencies: number[]; firstRound: number[]; lastRound: number[]; failures: string[] }> {
+async function runLoad(
+  files: string[],
+  streams: number,
+  chunkS: number,
+  root: string,
+): Promise<{ latencies: number[]; firstRound: number[]; lastRound: number[]; failures: string[]; providers: string }> {
   const config = loadConfig({
     PADDOCK_DATA_DIR: path.join(root, `data-${streams}-${chunkS}`),
     PADDOCK_SAMPLE_FPS: '5',
     PADDOCK_LOG_LEVEL: 'silent',
-    PADDOCK_EP: 'cpu',
+    PADDOCK_EP: EXECUTION_PROVIDERS,
     PADDOCK_DETECTOR_MODEL: path.join(SHARED, 'models', 'yolox_nano_416x416.onnx'),
     PADDOCK_REID_MODEL: path.join(SHARED, 'models', 'osnet_x0_25_msmt17.onnx'),
   });
   const logger = silentLogger();
   const plan = await planFileChunks(config, 'bench', files, null);
   const pipeline = await openPipeline({ config, logger, migrations: 'apply' });
+  const providers = `detector ${pipeline.models.detector.provider}, reid ${pipeline.models.embedder.provider}`;
   const published = new Map<string, Published>();
   const schedule: Published[] = [];
   const t0 = performance.now() + 500;
@@ -140,6 +148,7 @@ async function runLoad(files: string[], streams: number, chunkS: number, root: s
     firstRound: schedule.filter((entry) => entry.round === 0).map(latencyOf),
     lastRound: schedule.filter((entry) => entry.round === rounds).map(latencyOf),
     failures: port.failures,
+    providers,
   };
 }
 
@@ -147,11 +156,14 @@ export async function run(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'paddock-bench-streams-'));
   try {
     const clip = path.join(REAL_DIR, 'paddock-2horses', 'clip.mp4');
+    let providersShown = false;
     console.log(`${'chunk'.padStart(5)} ${'streams'.padStart(7)} ${'chunks'.padStart(6)} ${'latency p50'.padStart(12)} ${'p99'.padStart(9)} ${'max'.padStart(9)} ${'last round − first (max)'.padStart(25)}  sustained`);
     for (const chunkS of CHUNK_LENGTHS_S) {
       const files = await cutClip(clip, chunkS, path.join(root, `cut-${chunkS}`));
       for (const streams of STREAM_COUNTS) {
         const result = await runLoad(files, streams, chunkS, root);
+        if (!providersShown) console.log(`(${result.providers}; asked for ${EXECUTION_PROVIDERS})`);
+        providersShown = true;
         const p99 = percentile(result.latencies, 99);
         const growth = Math.max(...result.lastRound) - Math.max(...result.firstRound);
         const sustained = result.failures.length === 0 && p99 <= chunkS * 1000 && growth <= chunkS * 1000;
