@@ -11,7 +11,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeSyntheticStream } from '../src/synth/writer.ts';
-import { groundTruthOf, REAL_DIR, cutClip, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLOX_OSNET, type RealRun } from '../test/quality/real-clips.ts';
+import { groundTruthOf, REAL_DIR, cutClip, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLOX_OSNET } from '../test/quality/real-clips.ts';
+import { inferenceWorkOf } from '../test/quality/stream-run.ts';
 import { evaluateMot, parseMotFile, type MotRow } from '../src/eval/index.ts';
 import { readFile } from 'node:fs/promises';
 import { ensureProjectModels } from '../src/cli/project-models.ts';
@@ -63,18 +64,6 @@ async function stillScene(root: string): Promise<Clip> {
   };
 }
 
-function work(run: RealRun): { detected: number; held: number; embedded: number; skipped: number } {
-  return run.chunks.reduce(
-    (sum, chunk) => ({
-      detected: sum.detected + chunk.outcome.inference.framesDetected,
-      held: sum.held + chunk.outcome.inference.framesHeld,
-      embedded: sum.embedded + chunk.outcome.inference.embeddingsComputed,
-      skipped: sum.skipped + chunk.outcome.inference.embeddingsSkipped,
-    }),
-    { detected: 0, held: 0, embedded: 0, skipped: 0 },
-  );
-}
-
 export async function run(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'paddock-bench-throughput-'));
   try {
@@ -87,7 +76,7 @@ export async function run(): Promise<void> {
       for (const [index, measure] of MEASURES.entries()) {
         const result = await runRealChunks(clip.files, path.join(root, `${clip.name.replace(/\W+/g, '_')}-${index}-data`), YOLOX_OSNET, clip.sourceFps, { ...clip.modelEnv, ...measure.env });
         if (index === 0) baseline = result.realTimeFactor;
-        const done = work(result);
+        const done = inferenceWorkOf(result.chunks);
         const idf1 = clip.score === null ? '—' : clip.score(result.rows).toFixed(3);
         const frames = done.detected + done.held;
         const perFrame = (stage: 'decode' | 'detect' | 'embed' | 'track' | 'thumbnails' | 'persist') =>

@@ -343,9 +343,9 @@ class ChunkTrackerImpl implements ChunkTracker {
    * Whether detection d can only be the next box of a decided horse's followed track, so its look
    * would change nothing: that one track's prediction overlaps it at reidSkipMinIoU or more, no
    * other track is near it, no other usable detection is near the track or hides part of d
-   * (bankMaxOverlap of it, as for an occluded view), no lost
-   * track could re-find its horse there (or the follower holds it at SPOKEN_FOR_IOU, which lost
-   * tracks respect), and the track was embedded within the last reidRefreshFrames observations.
+   * (bankMaxOverlap of it, as for an occluded view), no lost track could re-find its horse there
+   * (or the follower holds it at SPOKEN_FOR_IOU, which lost tracks respect), and the track was
+   * embedded within the last reidRefreshFrames observations.
    */
   private continuesUnambiguously(detections: readonly Detection[], d: number): boolean {
     const options = this.options;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticStream, type SyntheticStream } from '../../src/synth/writer.ts';
-import { processStream, scoreStream } from './stream-run.ts';
+import { inferenceWorkOf, processStream, scoreStream } from './stream-run.ts';
 
 const TIMEOUT_MS = 240_000;
 
@@ -30,18 +30,8 @@ describe('a still scene (grazing horses)', () => {
     async () => {
       const everything = await processStream(stream, path.join(root, 'everything'), undefined, { PADDOCK_MOTION_THRESHOLD: '0', PADDOCK_REID_REFRESH_FRAMES: '0' });
       const gated = await processStream(stream, path.join(root, 'gated'));
-      const work = (run: typeof gated) =>
-        run.chunks.reduce(
-          (sum, chunk) => ({
-            detected: sum.detected + chunk.outcome.inference.framesDetected,
-            held: sum.held + chunk.outcome.inference.framesHeld,
-            embedded: sum.embedded + chunk.outcome.inference.embeddingsComputed,
-            skipped: sum.skipped + chunk.outcome.inference.embeddingsSkipped,
-          }),
-          { detected: 0, held: 0, embedded: 0, skipped: 0 },
-        );
-      const full = work(everything);
-      const saved = work(gated);
+      const full = inferenceWorkOf(everything.chunks);
+      const saved = inferenceWorkOf(gated.chunks);
       expect(full.held).toBe(0);
       expect(full.skipped).toBe(0);
       expect(saved.detected + saved.held).toBe(full.detected);

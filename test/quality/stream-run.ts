@@ -70,6 +70,19 @@ export async function processStream(
   return { rows: joinProvisionalRows(rows, chunks, 'drop'), horses, chunks };
 }
 
+/** What the chunks' inference ran and skipped (motion gating, ReID on demand), summed. */
+export function inferenceWorkOf(chunks: readonly PersistedChunk[]): { detected: number; held: number; embedded: number; skipped: number } {
+  return chunks.reduce(
+    (sum, chunk) => ({
+      detected: sum.detected + chunk.outcome.inference.framesDetected,
+      held: sum.held + chunk.outcome.inference.framesHeld,
+      embedded: sum.embedded + chunk.outcome.inference.embeddingsComputed,
+      skipped: sum.skipped + chunk.outcome.inference.embeddingsSkipped,
+    }),
+    { detected: 0, held: 0, embedded: 0, skipped: 0 },
+  );
+}
+
 export interface StreamQuality {
   metrics: MotMetrics;
   idf1: number;
