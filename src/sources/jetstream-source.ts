@@ -30,7 +30,13 @@ import { callHook } from './types.ts';
 import type { ChunkSource, InvalidKind, SourceHooks } from './types.ts';
 
 export const DEFAULT_MAX_MESSAGES = 16;
-export const DEFAULT_PULL_EXPIRES_MS = 30_000;
+/**
+ * Lifetime of one pull request. It also paces recovery: after a reconnect, nats.js re-pulls only
+ * once the consumer answers, and retries that check every `expires` (@nats-io/jetstream
+ * consumer.js resetPendingWithInfo); a server still recovering JetStream when the client
+ * reconnects left chunks waiting up to 30 s more with the former 30 s. Idle cost: one pull every 10 s.
+ */
+export const DEFAULT_PULL_EXPIRES_MS = 10_000;
 /** How long HORSE_DLQ remembers dead-letter IDs to drop a repeated one (set when it is created). */
 const DLQ_DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
 /** JetStream's max_deliver for no limit. */
