@@ -17,7 +17,7 @@ export interface ProcessChunkDeps {
   detector: Detector;
   embedder: Embedder;
   decodeOptions: DecodeOptions;
-  /** Off (threshold 0) unless decodeOptions.motionThumbnail has ffmpeg write the grey copies it compares. */
+  /** Motion gating; off without it or with threshold 0 (ffmpeg then writes no grey copies). */
   motionGate?: MotionGateOptions;
   trackerOptions?: Partial<TrackerOptions>;
   logger: Logger;
@@ -25,8 +25,9 @@ export interface ProcessChunkDeps {
 
 /**
  * Tracking stage of one chunk: frames stream from ffmpeg through the motion gate, the detector,
- * the embedder (only for the detections the tracker needs a vector for) and the tracker; only the best thumbnail crop per track is kept, and encoded once at the end
- * for horses whose stored avatar it beats.
+ * the embedder (only for the detections the tracker needs a vector for) and the tracker; only
+ * the best thumbnail crop per track is kept, and encoded once at the end for horses whose stored
+ * avatar it beats.
  */
 export async function processChunk(
   deps: ProcessChunkDeps,
@@ -50,7 +51,7 @@ export async function processChunk(
   const crops = new BestThumbnails<number>();
   let framesDecoded = 0;
   const inference: InferenceWork = { framesDetected: 0, framesHeld: 0, embeddingsComputed: 0, embeddingsSkipped: 0 };
-  const gate = new MotionGate(deps.motionGate ?? { threshold: 0, maxHeldFrames: 0 });
+  const gate = deps.motionGate !== undefined && deps.motionGate.threshold > 0 ? new MotionGate(deps.motionGate) : null;
   let frameWidth = 0;
   let frameHeight = 0;
   let partial: string | null = null;
@@ -58,7 +59,7 @@ export async function processChunk(
   // A file longer than its event says (a 2-hour file sent as a 4 s chunk) is decoded no further
   // than the declared duration and a margin: it cannot hold a tracking slot for hours.
   const maxDurationS = event.durationS + Math.max(DURATION_MARGIN_S, DURATION_MARGIN_RATIO * event.durationS);
-  const frames = decodeChunk(event.uri, event.chunkId, { ...deps.decodeOptions, maxDurationS })[Symbol.asyncIterator]();
+  const frames = decodeChunk(event.uri, event.chunkId, { ...deps.decodeOptions, maxDurationS, motionThumbnail: gate !== null })[Symbol.asyncIterator]();
   try {
     while (true) {
       if (signal.aborted) throw new PaddockError('INTERNAL', `chunk ${event.chunkId} aborted: the stream actor stopped`);
@@ -82,7 +83,7 @@ export async function processChunk(
       frameWidth = frame.width;
       frameHeight = frame.height;
 
-      if (!gate.shouldDetect(frame.motionThumbnail, tracker.mayHold())) {
+      if (gate !== null && !gate.shouldDetect(frame.motionThumbnail, tracker.mayHold())) {
         mark = performance.now();
         tracker.hold({ frameIndex: frame.index, timestampS: frame.timestampS });
         inference.framesHeld += 1;

@@ -54,7 +54,7 @@ export async function openPipeline(options: {
     store,
     detector: models.detector,
     embedder: models.embedder,
-    decodeOptions: { ...decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }), motionThumbnail: config.motionGate.threshold > 0 },
+    decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
     motionGate: config.motionGate,
     trackerOptions: trackerOptionsFor(config, models),
     logger,

@@ -351,16 +351,18 @@ class ChunkTrackerImpl implements ChunkTracker {
     const options = this.options;
     const box = detections[d]!.box;
     let follower: Track | null = null;
+    let overlap = 0;
     let lostWithinReach = false;
     for (const track of this.tracks) {
-      if (iou(track.predicted, box) >= options.minIoU) {
+      const trackOverlap = iou(track.predicted, box);
+      if (trackOverlap >= options.minIoU) {
         if (follower !== null) return false;
         follower = track;
+        overlap = trackOverlap;
       } else if (track.phase === 'lost' && track.confirmed && withinReach(track, box, options)) lostWithinReach = true;
     }
     if (follower === null || follower.phase !== 'tracked' || follower.horse === null) return false;
     if (follower.embeddedAgo >= options.reidRefreshFrames) return false;
-    const overlap = iou(follower.predicted, box);
     if (overlap < options.reidSkipMinIoU || (lostWithinReach && overlap < SPOKEN_FOR_IOU)) return false;
     for (let other = 0; other < detections.length; other += 1) {
       if (other === d || detections[other]!.score < options.lowScore) continue;

@@ -57,13 +57,16 @@ export class RawFrameProcess {
   ) {
     this.child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(thumbnailBytes > 0 ? (['pipe'] as const) : [])], windowsHide: true });
     this.stdout = this.child.stdout!;
-    const thumbnailStream = thumbnailBytes > 0 ? (this.child.stdio[3] as Readable) : null;
-    this.thumbnails = thumbnailStream === null ? null : new ByteQueue();
-    thumbnailStream?.on('data', (chunk: Buffer) => {
-      this.thumbnails!.push(chunk);
-      this.assembleFrames();
-      this.notify();
-    });
+    this.thumbnails = null;
+    if (thumbnailBytes > 0) {
+      const thumbnails = new ByteQueue();
+      this.thumbnails = thumbnails;
+      (this.child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
+        thumbnails.push(chunk);
+        this.assembleFrames();
+        this.notify();
+      });
+    }
     this.closedPromise = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         this.flushStderr();
