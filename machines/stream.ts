@@ -9,6 +9,7 @@
  *                            └─ out of attempts ─► dead-letter the chunk (track, persist)
  *                                                  or nak all held (load, check) ─► idle
  *   STOP ─► stopped (final); in tracking/persisting the chunk finishes first.
+ *   a stage fails because another replica owns the stream now (LEASE_LOST) ─► nak all held ─► stopped
  *
  * Effects, all injected (see `provideStreamEffects`; defaults reject/throw "not provided"):
  *   actors  loadRegistry({streamId}) → {registry, lastSequence}      (on start and when the version moved)
@@ -46,7 +47,7 @@ import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xs
 import { PaddockError } from '../src/errors/index.ts';
 import { backoffMs, resolveStreamOptions } from './options.ts';
 import type { StreamOptions } from './options.ts';
-import { isInfrastructureFailure, isPermanentFailure } from './types.ts';
+import { isInfrastructureFailure, isOwnershipLost, isPermanentFailure } from './types.ts';
 import type { ChunkDelivery, ChunkEvent, DeliveryPort, FailureStage, LoadedRegistry, StreamEffects, StreamEmitted } from './types.ts';
 
 export interface StreamInput {
@@ -292,6 +293,7 @@ export const streamMachine = setup({
     infrastructureFailure: ({ context }) =>
       context.failedStage === 'load' || context.failedStage === 'check' || context.failedStage === 'persist' || isInfrastructureFailure(context.lastError),
     retryStageIs: ({ context }, params: { stage: FailureStage }) => context.failedStage === params.stage,
+    ownershipLost: ({ context }) => isOwnershipLost(context.lastError),
   },
   delays: {
     retryDelay: ({ context }) => backoffMs(context.attempts, context.options.retryBaseMs, context.options.retryMaxMs),
@@ -444,6 +446,8 @@ export const streamMachine = setup({
     /** Transient: decides what a failure leads to. */
     failing: {
       always: [
+        // The new owner takes the chunks (its writes win; ours are fenced): give them back now.
+        { guard: 'ownershipLost', target: '#stream.stopped', actions: [{ type: 'emitFailed', params: { final: true } }, 'nakHeld'] },
         { guard: 'stopRequested', target: '#stream.stopped', actions: [{ type: 'emitFailed', params: { final: true } }, 'nakHeld'] },
         { guard: 'attemptsLeft', target: 'retrying', actions: { type: 'emitFailed', params: { final: false } } },
         {

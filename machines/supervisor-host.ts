@@ -33,6 +33,11 @@ export interface SupervisorHandle {
   actor: SupervisorActor;
   /** Routes one delivery (nak'd at once while shutting down). */
   send(delivery: ChunkDelivery): void;
+  /**
+   * Gives the stream up (another replica takes it over): its in-flight chunk finishes, the rest
+   * is nak'd, then `stream.released` is emitted.
+   */
+  release(streamId: string): void;
   /** SHUTDOWN, resolved when the supervisor reached its final state. */
   stop(): Promise<void>;
   /** Resolves when every routed delivery is settled (acked, nak'd or dead-lettered); rejects if the supervisor fails. */
@@ -104,6 +109,7 @@ export function startSupervisor<R, O>(start: StartSupervisorOptions<R, O>): Supe
   return {
     actor,
     send: (delivery) => actor.send({ type: 'CHUNK', delivery }),
+    release: (streamId) => actor.send({ type: 'RELEASE_STREAM', streamId }),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         if (failure !== null) return reject(failure.error);

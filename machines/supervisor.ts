@@ -28,6 +28,11 @@
  * its own max deliveries, dead-letters them (the stream machine also dead-letters deliveries
  * seen more than `stream.maxDeliveries` times). After the cooldown the next delivery spawns it anew.
  *
+ * Release (another replica takes the stream over, src/ownership): RELEASE_STREAM {streamId}
+ * sends STOP to its actor, which gives back what it has not started and finishes its in-flight
+ * chunk; then every delivery of the stream still held is nak'd at once and `stream.released` is
+ * emitted (the lease may be handed over). Deliveries routed to a releasing stream are nak'd.
+ *
  * Shutdown: SHUTDOWN stops accepting (new deliveries are nak'd at once), sends STOP to every
  * stream (each naks what it has not started and finishes its in-flight chunk), and reaches
  * `stopped` when all streams are done, or after `shutdownDeadlineMs`, when what is still
@@ -68,6 +73,8 @@ interface StreamEntry {
   restarts: number[];
   restartScheduled: boolean;
   failedUntil: number | null;
+  /** RELEASE_STREAM received: the actor finishes its chunk, then the stream is given up. */
+  releasing: boolean;
 }
 
 /**
@@ -88,6 +95,7 @@ export type SupervisorEvent =
   | { type: 'CHUNK'; delivery: ChunkDelivery }
   | { type: 'SHUTDOWN' }
   | { type: 'RESTART_STREAM'; streamId: string }
+  | { type: 'RELEASE_STREAM'; streamId: string }
   | { type: 'HEARTBEAT' }
   | StreamToParentEvent;
 
@@ -112,6 +120,7 @@ function newEntry(streamId: string): StreamEntry {
     restarts: [],
     restartScheduled: false,
     failedUntil: null,
+    releasing: false,
   };
 }
 
@@ -169,6 +178,13 @@ const book = {
     for (const delivery of entry.pending) enqueue.sendTo(entry.childId, { type: 'CHUNK', delivery });
   },
 
+  /** The releasing stream's actor is gone: give back what is left and forget the stream. */
+  finishRelease(context: SupervisorContext, enqueue: Enqueue, entry: StreamEntry): void {
+    const nakked = book.nakAll(context, enqueue, entry, 0);
+    context.streams.delete(entry.streamId);
+    enqueue.emit({ type: 'stream.released', streamId: entry.streamId, nakked });
+  },
+
   forgetIfEmpty(context: SupervisorContext, entry: StreamEntry): void {
     if (!entry.alive && !entry.restartScheduled && entry.pending.size === 0 && entry.failedUntil === null) {
       context.streams.delete(entry.streamId);
@@ -206,6 +222,11 @@ export const supervisorMachine = setup({
       const { streamId } = delivery.event;
       let entry = context.streams.get(streamId);
       if (entry === undefined) context.streams.set(streamId, (entry = newEntry(streamId)));
+      if (entry.releasing) {
+        enqueue({ type: 'nak', params: { delivery, delayMs: 0 } });
+        enqueue.emit({ type: 'delivery.rejected', delivery, reason: 'stream-released' });
+        return;
+      }
       const now = context.now();
       if (entry.failedUntil !== null) {
         if (now < entry.failedUntil) {
@@ -256,6 +277,11 @@ export const supervisorMachine = setup({
       const enqueue = asEnqueue(rawEnqueue);
       const { error } = event as unknown as { error: unknown };
       book.bury(context, enqueue, entry);
+      if (entry.releasing) {
+        enqueue.emit({ type: 'stream.crashed', streamId: entry.streamId, error, restartInMs: null });
+        book.finishRelease(context, enqueue, entry);
+        return;
+      }
       const { restart } = context.options;
       if (context.draining) {
         book.nakAll(context, enqueue, entry, 0);
@@ -296,6 +322,10 @@ export const supervisorMachine = setup({
       const enqueue = asEnqueue(rawEnqueue);
       book.bury(context, enqueue, entry);
       enqueue.emit({ type: 'stream.stopped', streamId: entry.streamId, reason: context.draining ? 'shutdown' : 'done' });
+      if (entry.releasing) {
+        book.finishRelease(context, enqueue, entry);
+        return;
+      }
       if (entry.pending.size > 0) {
         if (context.draining) {
           book.nakAll(context, enqueue, entry, 0);
@@ -307,6 +337,26 @@ export const supervisorMachine = setup({
         }
       }
       book.forgetIfEmpty(context, entry);
+    }),
+    releaseStream: enqueueActions(({ context, event, enqueue: rawEnqueue }) => {
+      if (event.type !== 'RELEASE_STREAM') return;
+      const enqueue = asEnqueue(rawEnqueue);
+      const entry = context.streams.get(event.streamId);
+      if (entry === undefined) {
+        enqueue.emit({ type: 'stream.released', streamId: event.streamId, nakked: 0 });
+        return;
+      }
+      if (entry.releasing) return;
+      entry.releasing = true;
+      if (entry.alive) {
+        enqueue.sendTo(entry.childId, { type: 'STOP' });
+        return;
+      }
+      if (entry.restartScheduled) {
+        enqueue.cancel(`restart:${entry.streamId}`);
+        entry.restartScheduled = false;
+      }
+      book.finishRelease(context, enqueue, entry);
     }),
     stopIdleStreams: enqueueActions(({ context, enqueue: rawEnqueue }) => {
       const enqueue = asEnqueue(rawEnqueue);
@@ -386,6 +436,7 @@ export const supervisorMachine = setup({
       on: {
         CHUNK: { actions: 'route' },
         RESTART_STREAM: { actions: 'restartStream' },
+        RELEASE_STREAM: { actions: 'releaseStream' },
         SHUTDOWN: { target: 'draining' },
       },
       initial: 'watching',

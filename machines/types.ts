@@ -89,6 +89,11 @@ export function isInfrastructureFailure(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { infrastructure?: unknown }).infrastructure === true;
 }
 
+/** Another replica owns the stream now (its lease moved on): the actor gives its chunks back and stops. */
+export function isOwnershipLost(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { ownershipLost?: unknown }).ownershipLost === true;
+}
+
 export function isPermanentFailure(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }
@@ -141,7 +146,9 @@ export type StreamEmitted =
 export type SupervisorEmitted =
   | { type: 'stream.spawned'; streamId: string }
   | { type: 'stream.stopped'; streamId: string; reason: 'idle' | 'shutdown' | 'deadline' | 'done' }
+  /** RELEASE_STREAM done: the actor finished its in-flight chunk and every other delivery of the stream was given back. */
+  | { type: 'stream.released'; streamId: string; nakked: number }
   | { type: 'stream.crashed'; streamId: string; error: unknown; restartInMs: number | null }
   | { type: 'stream.restarted'; streamId: string; redelivered: number }
   | { type: 'stream.failed'; streamId: string; until: number; nakked: number }
-  | { type: 'delivery.rejected'; delivery: ChunkDelivery; reason: 'stream-failed' | 'shutting-down' };
+  | { type: 'delivery.rejected'; delivery: ChunkDelivery; reason: 'stream-failed' | 'shutting-down' | 'stream-released' };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -92,6 +93,10 @@ const environmentSchema = z.object({
   PADDOCK_SHUTDOWN_DEADLINE_S: numberFrom(1, 3600).default(30),
   PADDOCK_MAX_DELIVERIES: intFrom(1, 100).default(5),
   PADDOCK_PRUNE_INACTIVE_DAYS: intFrom(1, 36500).default(90),
+  PADDOCK_REPLICA_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits or ._:-').optional(),
+  PADDOCK_LEASE_TTL_S: numberFrom(0, 3600)
+    .refine((value) => value === 0 || value >= 1, 'must be 0 (no leases: one replica only) or at least 1')
+    .default(15),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -179,6 +184,12 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
     shutdownDeadlineMs: e.PADDOCK_SHUTDOWN_DEADLINE_S * 1000,
     maxDeliveries: e.PADDOCK_MAX_DELIVERIES,
     pruneInactiveDays: e.PADDOCK_PRUNE_INACTIVE_DAYS,
+    /**
+     * Stream ownership (src/ownership) when several replicas share one consumer: this replica's
+     * name (unique per replica; the host name by default, stable across restarts) and the lease
+     * TTL. 0 turns leases off. Only `paddock run` on NATS with PostgreSQL uses them.
+     */
+    ownership: { replicaId: e.PADDOCK_REPLICA_ID ?? os.hostname(), leaseTtlMs: e.PADDOCK_LEASE_TTL_S * 1000 },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { ExecutionProvider } from '../config/index.ts';
 import { supervisorOptionsFrom } from './supervisor-options.ts';
+import { StreamOwnership } from '../ownership/index.ts';
 import { openPipeline, type Pipeline } from '../pipeline/index.ts';
 import {
   connectNats,
@@ -152,6 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   let shuttingDown: Promise<void> | null = null;
 
+  let ownership: StreamOwnership | null = null;
   const supervisor: SupervisorHandle = startSupervisor({
     effects: pipeline.effects,
     port: source,
@@ -161,8 +163,37 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       void shutdown('supervisor failed');
     },
     onStreamEvent: (event) => observers.stream(event),
-    onSupervisorEvent: (event) => observers.supervisor(event),
+    onSupervisorEvent: (event) => {
+      observers.supervisor(event);
+      // A stream given up (hand-over, lost lease) or gone idle frees its lease for the next owner at once.
+      if (event.type === 'stream.released' || (event.type === 'stream.stopped' && event.reason === 'idle')) void ownership?.released(event.streamId);
+    },
   });
+  if (options.watchDir === undefined && pipeline.store.kind === 'postgres' && config.ownership.leaseTtlMs > 0) {
+    ownership = new StreamOwnership({
+      replicaId: config.ownership.replicaId,
+      leaseTtlMs: config.ownership.leaseTtlMs,
+      leases: pipeline.store.leases,
+      logger,
+      giveUp: (streamId) => supervisor.release(streamId),
+      hooks: {
+        onLease: (event) => metrics.countLeaseEvent(event),
+        onRenewal: (result, count) => metrics.countLeaseRenewals(result, count),
+        onFenced: () => metrics.countFencedWrite(),
+        onView: (owned, replicas) => metrics.setOwnership(owned, replicas),
+      },
+    });
+    pipeline.store.setWriteFence(ownership);
+    try {
+      await ownership.start();
+    } catch (error) {
+      await supervisor.stop().catch(() => {});
+      await source.close().catch(() => {});
+      await pipeline.close().catch(() => {});
+      await http.stop();
+      throw error;
+    }
+  }
 
   const actorGauge = setInterval(() => metrics.setActorStates(supervisor.actorCounts()), ACTOR_GAUGE_INTERVAL_MS);
   const prune = async () => {
@@ -179,6 +210,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const feed = (async () => {
     try {
       for await (const delivery of source) {
+        if (ownership !== null) {
+          const admission = await ownership.admit(delivery);
+          if (!admission.route) {
+            source.nak(delivery, admission.delayMs);
+            metrics.countHandedBack(admission.reason);
+            continue;
+          }
+        }
         observers.received(delivery.event.streamId);
         supervisor.send(delivery);
       }
@@ -199,6 +238,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await source.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'stopping the source failed'));
       await feed;
       await supervisor.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'supervisor stop failed'));
+      await ownership?.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'leaving the cluster failed'));
       await source.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'closing the source failed'));
       await pipeline!.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'closing the registry failed'));
       await nats?.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'draining NATS failed'));
@@ -210,7 +250,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   logger.info(
-    { source: options.watchDir === undefined ? 'nats' : 'watch', watch_dir: options.watchDir, nats: nats?.safeUrl, max_inflight: config.maxInflight },
+    {
+      source: options.watchDir === undefined ? 'nats' : 'watch',
+      watch_dir: options.watchDir,
+      nats: nats?.safeUrl,
+      max_inflight: config.maxInflight,
+      replica_id: ownership?.replicaId,
+      lease_ttl_s: ownership === null ? undefined : config.ownership.leaseTtlMs / 1000,
+    },
     'paddock ready',
   );
   return { httpUrl: address.url, shutdown, stopped };

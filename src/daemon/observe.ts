@@ -140,6 +140,11 @@ export function createObservers(logger: Logger, metrics: PaddockMetrics, eventPu
         case 'stream.failed':
           logger.error({ stream_id: emitted.streamId, until: new Date(emitted.until).toISOString(), nakked: emitted.nakked }, 'stream failed too often; its chunks are given back for later');
           break;
+        case 'stream.released':
+          queued.delete(emitted.streamId);
+          metrics.forgetStream(emitted.streamId);
+          logger.info({ stream_id: emitted.streamId, nakked: emitted.nakked }, 'stream given up to another replica');
+          break;
         case 'delivery.rejected':
           adjustQueue(emitted.delivery.event.streamId, -1);
           break;

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'MOT_INVALID'
   | 'FILE_UNREADABLE'
   | 'HTTP_LISTEN'
+  | 'LEASE_LOST'
   | 'INTERNAL';
 
 /** Failures of a chunk that no retry can fix: it is dead-lettered at once. */
@@ -58,6 +59,11 @@ export class PaddockError extends Error {
   /** Not the chunk's fault: a service it needs failed (read by the stream machine, isInfrastructureFailure). */
   get infrastructure(): boolean {
     return INFRASTRUCTURE_CODES.has(this.code);
+  }
+
+  /** Another replica owns the stream now (read by the stream machine, isOwnershipLost): give its chunks back and stop. */
+  get ownershipLost(): boolean {
+    return this.code === 'LEASE_LOST';
   }
 }
 

@@ -8,6 +8,9 @@ import {
   METRIC,
   METRIC_PREFIX,
   type CacheResult,
+  type HandBackReason,
+  type LeaseEventLabel,
+  type LeaseRenewalResult,
   type ChunkOutcomeLabel,
   type ChunkStage,
   type ChunkTimings,
@@ -172,6 +175,40 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     registers,
   });
 
+  const streamsOwned = new Gauge({
+    name: METRIC.streamsOwned,
+    help: 'Streams whose lease this replica holds (several replicas share the streams).',
+    registers,
+  });
+  const replicasLive = new Gauge({
+    name: METRIC.replicasLive,
+    help: 'Replicas alive as this replica last read them from the lease table.',
+    registers,
+  });
+  const leaseEvents = new Counter({
+    name: METRIC.leaseEvents,
+    help: "Stream leases of this replica by event: acquired, released (hand-over, idle, shutdown) or lost to another replica.",
+    labelNames: ['event'] as const,
+    registers,
+  });
+  const leaseRenewals = new Counter({
+    name: METRIC.leaseRenewals,
+    help: 'Lease renewal: leases renewed, leases found lost, rounds that failed.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const handedBack = new Counter({
+    name: METRIC.handedBack,
+    help: 'Chunk deliveries handed back to JetStream for the replica that owns (or should own) their stream, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const fencedWrites = new Counter({
+    name: METRIC.fencedWrites,
+    help: 'Registry writes refused because the stream lease moved on to another replica (fencing token).',
+    registers,
+  });
+
   const queueDepthByStream = new PerStreamGauge(queueDepth, streams, 'sum');
   const lagByStream = new PerStreamGauge(lag, streams, 'max');
   const horsesByStream = new PerStreamGauge<'state'>(registryHorses, streams, 'sum');
@@ -197,6 +234,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     cacheLookups,
     registryHorses,
     errors,
+    streamsOwned,
+    replicasLive,
+    leaseEvents,
+    leaseRenewals,
+    handedBack,
+    fencedWrites,
 
     /** Runs one stage and records its duration, also when it throws. */
     async timeStage<T>(stage: ChunkStage, fn: () => Promise<T> | T): Promise<T> {
@@ -279,6 +322,27 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       const code: ErrorCode = isPaddockError(error) ? error.code : 'INTERNAL';
       errors.inc({ code });
       return code;
+    },
+
+    setOwnership(owned: number, replicas: number): void {
+      streamsOwned.set(owned);
+      replicasLive.set(replicas);
+    },
+
+    countLeaseEvent(event: LeaseEventLabel): void {
+      leaseEvents.inc({ event });
+    },
+
+    countLeaseRenewals(result: LeaseRenewalResult, count: number): void {
+      if (count > 0) leaseRenewals.inc({ result }, count);
+    },
+
+    countHandedBack(reason: HandBackReason): void {
+      handedBack.inc({ reason });
+    },
+
+    countFencedWrite(): void {
+      fencedWrites.inc();
     },
 
     /** Drops a stream's gauges (queue depth, lag, registry size) when its actor stops. */

@@ -23,6 +23,12 @@ export const METRIC = {
   cacheLookups: 'paddock_cache_lookups_total',
   registryHorses: 'paddock_registry_horses',
   errors: 'paddock_errors_total',
+  streamsOwned: 'paddock_streams_owned',
+  replicasLive: 'paddock_replicas_live',
+  leaseEvents: 'paddock_stream_leases_total',
+  leaseRenewals: 'paddock_lease_renewals_total',
+  handedBack: 'paddock_chunks_handed_back_total',
+  fencedWrites: 'paddock_fenced_writes_total',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -60,3 +66,15 @@ export type HorseState = (typeof HORSE_STATES)[number];
 
 /** The label value shared by every stream beyond the per-stream limit. */
 export const OTHER_STREAM = 'other';
+
+/** What happened to a stream lease of this replica: taken, given up (hand-over, idle, shutdown) or lost to another replica. */
+export const LEASE_EVENTS = ['acquired', 'released', 'lost'] as const;
+export type LeaseEventLabel = (typeof LEASE_EVENTS)[number];
+
+/** Lease renewal rounds: leases renewed, leases found lost, rounds that failed (the database). */
+export const LEASE_RENEWAL_RESULTS = ['renewed', 'lost', 'failed'] as const;
+export type LeaseRenewalResult = (typeof LEASE_RENEWAL_RESULTS)[number];
+
+/** Why a delivery was handed back to JetStream for another replica. */
+export const HAND_BACK_REASONS = ['owned-elsewhere', 'expiring', 'not-chosen', 'releasing', 'unavailable'] as const;
+export type HandBackReason = (typeof HAND_BACK_REASONS)[number];

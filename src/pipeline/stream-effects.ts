@@ -69,7 +69,7 @@ async function infrastructure<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof PaddockError && error.infrastructure) throw error;
+    if (error instanceof PaddockError && (error.infrastructure || error.ownershipLost)) throw error;
     throw new PaddockError('DATABASE', `the registry is unavailable: ${errorMessage(error)}`, { cause: error });
   }
 }

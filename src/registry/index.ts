@@ -12,6 +12,7 @@ import { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
 export type { RegistryStore, RegistrySnapshot, StoredHorse, HorseChunkUpdate, ChunkRecord, SaveChunkResult, HorseSummary } from './types.ts';
 export { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
 export { migrate } from './migrations.ts';
+export { LeaseTable, type ClusterView, type Lease, type WriteFence } from './leases.ts';
 
 export type MigrationPolicy = 'apply' | 'require';
 

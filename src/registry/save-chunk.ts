@@ -7,6 +7,7 @@ import { encodeFeatureBank } from './feature-codec.ts';
 import { mergeFeatureBanks } from './feature-merge.ts';
 import { HORSE_COLUMNS, horseFromRow, horseFromScalars, horseScalarColumns, type HorseRow, type HorseScalarRow } from './horse-rows.ts';
 import type { HotCache } from './hot-cache.ts';
+import { enforceFence, type WriteFence } from './leases.ts';
 import { herdFrom, streamState } from './stream-rows.ts';
 import type { ChunkRecord, HorseChunkUpdate, SaveChunkResult, StoredHorse } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface ChunkSaverDeps {
   /** This database's identity (paddock_instance), read once by the store. */
   instance(): Promise<string>;
   registryVersion(streamId: string): Promise<number>;
+  /** The stream-ownership fence every write checks, when several replicas may share the streams. */
+  fence(): WriteFence | null;
   /** Schedules a cache write after the commit, in order per stream (SqlRegistryStore.writeCache). */
   writeCache(streamId: string, meta: CacheMeta | (() => Promise<CacheMeta>), horses: readonly StoredHorse[], replaceIndex: boolean): void;
 }
@@ -92,10 +95,12 @@ export class ChunkSaver {
     /** The encoded state (encodeTrackerState), written as it is to the row and the cache. */
     trackerState: Buffer | null,
   ): Promise<{ meta: Omit<CacheMeta, 'liveCount' | 'nextTrackingId' | 'trackerState'>; horses: StoredHorse[] } | null> {
+    const fence = this.deps.fence();
+    await enforceFence(client, chunk.streamId, fence);
     const logged = await client.query(
-      `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING chunk_id`,
-      [chunk.streamId, chunk.chunkId, chunk.sequence, chunk.startTime, chunk.durationS, updates.length, JSON.stringify(chunk.timings)],
+      `INSERT INTO stream_chunks (stream_id, chunk_id, sequence, start_time, duration_s, horses_seen, timings, processed_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING chunk_id`,
+      [chunk.streamId, chunk.chunkId, chunk.sequence, chunk.startTime, chunk.durationS, updates.length, JSON.stringify(chunk.timings), fence?.replicaId ?? null],
     );
     if (logged.rows.length === 0) return null;
     // Locking the stream row first serialises writers of one stream for the rest of the transaction.

@@ -7,6 +7,7 @@ import { encodeFeatureBank } from './feature-codec.ts';
 import { mergeFeatureBanks } from './feature-merge.ts';
 import { HORSE_COLUMNS, horseFromRow, summaryOf, type HorseRow } from './horse-rows.ts';
 import type { CacheLoad, HotCache } from './hot-cache.ts';
+import { enforceFence, LeaseTable, type WriteFence } from './leases.ts';
 import { ChunkSaver } from './save-chunk.ts';
 import { herdFrom, streamState } from './stream-rows.ts';
 import type {
@@ -50,6 +51,9 @@ export class SqlRegistryStore implements RegistryStore {
   private readonly cacheWrites = new Map<string, Promise<void>>();
   /** The save path (saveChunk), in its own module. */
   private readonly saver: ChunkSaver;
+  private fence: WriteFence | null = null;
+  /** Stream leases and replica liveness (src/ownership decides what to do with them). */
+  readonly leases: LeaseTable;
 
   constructor(
     private readonly db: Database,
@@ -59,6 +63,7 @@ export class SqlRegistryStore implements RegistryStore {
   ) {
     this.kind = db.kind;
     this.hooks = options.hooks ?? {};
+    this.leases = new LeaseTable(db);
     this.saver = new ChunkSaver({
       db,
       cache,
@@ -68,8 +73,17 @@ export class SqlRegistryStore implements RegistryStore {
       hooks: this.hooks,
       instance: () => this.instance(),
       registryVersion: (streamId) => this.registryVersion(streamId),
+      fence: () => this.fence,
       writeCache: (streamId, meta, horses, replaceIndex) => this.writeCache(streamId, meta, horses, replaceIndex),
     });
+  }
+
+  /**
+   * From now on every chunk write (the chunk log, the horses, the tracker state) and every
+   * attempt count checks the stream's lease token in its own transaction (several replicas).
+   */
+  setWriteFence(fence: WriteFence | null): void {
+    this.fence = fence;
   }
 
   /**
@@ -197,11 +211,22 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async attemptStarted(streamId: string, chunkId: string): Promise<void> {
-    await this.db.query(
-      `INSERT INTO chunk_attempts (stream_id, chunk_id, interrupted) VALUES ($1, $2, 1)
-       ON CONFLICT (stream_id, chunk_id) DO UPDATE SET interrupted = chunk_attempts.interrupted + 1, updated_at = now()`,
-      [streamId, chunkId],
-    );
+    const count = (client: SqlClient) =>
+      client.query(
+        `INSERT INTO chunk_attempts (stream_id, chunk_id, interrupted) VALUES ($1, $2, 1)
+         ON CONFLICT (stream_id, chunk_id) DO UPDATE SET interrupted = chunk_attempts.interrupted + 1, updated_at = now()`,
+        [streamId, chunkId],
+      );
+    const fence = this.fence;
+    if (fence === null) {
+      await count(this.db);
+      return;
+    }
+    // A former owner must not count attempts at the new owner's chunks (they could dead-letter one).
+    await this.db.transaction(async (client) => {
+      await enforceFence(client, streamId, fence);
+      await count(client);
+    });
   }
 
   async attemptEnded(streamId: string, chunkId: string): Promise<void> {

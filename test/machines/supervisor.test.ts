@@ -295,6 +295,64 @@ describe('supervisor machine', () => {
     expect(s.children()).toEqual([]);
   });
 
+  it('on RELEASE_STREAM lets the in-flight chunk finish, gives the rest and later deliveries back at once, then reports the stream released', async () => {
+    const { store, gates } = gatedStore();
+    const s = start({ maxInflight: 2 }, store);
+    s.send('a', 1);
+    s.send('a', 2);
+    s.send('b', 1);
+    await flush();
+    s.handle.release('a');
+    await flush();
+    expect(s.port.calls).toEqual([{ op: 'nak', chunkId: 'a-c2', delayMs: 0 }]);
+    s.send('a', 3);
+    expect(s.port.calls.at(-1)).toEqual({ op: 'nak', chunkId: 'a-c3', delayMs: 0 });
+    expect(s.ofType('stream.released')).toEqual([]);
+    gates.find((g) => g.chunkId === 'a-c1')?.gate.resolve();
+    await flush();
+    expect(s.port.calls.filter((c) => c.op === 'ack')).toEqual([{ op: 'ack', chunkId: 'a-c1' }]);
+    expect(s.ofType('stream.released')).toEqual([{ type: 'stream.released', streamId: 'a', nakked: 0 }]);
+    expect(s.children()).toEqual([childIdOf('b')]);
+    // The stream comes back later (its lease did): a fresh actor, which reloads the registry.
+    s.send('a', 2);
+    await flush();
+    expect(s.children()).toEqual([childIdOf('a'), childIdOf('b')]);
+    expect(s.store.count('load', 'a')).toBe(2);
+    gates.find((g) => g.chunkId === 'b-c1')?.gate.resolve();
+    await flush();
+    gates.find((g) => g.chunkId === 'a-c2')?.gate.resolve();
+    await s.handle.whenIdle();
+    expect(s.store.tracked('a')).toEqual(['a-c1', 'a-c2']);
+  });
+
+  it('reports a stream it never had as released at once', async () => {
+    const s = start();
+    s.handle.release('ghost');
+    await flush();
+    expect(s.ofType('stream.released')).toEqual([{ type: 'stream.released', streamId: 'ghost', nakked: 0 }]);
+  });
+
+  it('gives a stream up when a write finds its lease gone: every held chunk is handed back, nothing dead-lettered', async () => {
+    const s = start();
+    const lost = new PaddockError('LEASE_LOST', 'write to stream a refused: its lease moved on');
+    const persist = s.store.persistChunk.bind(s.store);
+    s.store.persistChunk = async (input) => {
+      if (input.event.chunkId === 'a-c1') throw lost;
+      return persist(input);
+    };
+    s.send('a', 1);
+    s.send('a', 2);
+    await flush();
+    expect(s.port.calls.filter((c) => c.op !== 'working').sort((x, y) => x.chunkId.localeCompare(y.chunkId))).toEqual([
+      { op: 'nak', chunkId: 'a-c1', delayMs: 0 },
+      { op: 'nak', chunkId: 'a-c2', delayMs: 0 },
+    ]);
+    expect(s.streamEvents.filter((e) => e.type === 'chunk.failed').map((e) => (e as { retryInMs: number | null }).retryInMs)).toEqual([null]);
+    expect(s.store.tracked('a')).toEqual(['a-c1']);
+    expect(s.children()).toEqual([]);
+    expect(s.errors).toEqual([]);
+  });
+
   it('stops at once on SHUTDOWN with no streams', async () => {
     const s = start();
     await s.handle.stop();
