@@ -33,6 +33,12 @@ export function populatedMetrics(): PaddockMetrics {
   metrics.countCacheLookup('miss');
   metrics.countCacheLookup('corrupt');
   metrics.countError(new Error('boom'));
+  metrics.setOwnership(7, 3);
+  metrics.countLeaseEvent('acquired');
+  metrics.countLeaseEvent('released');
+  metrics.countLeaseRenewals('renewed', 7);
+  metrics.countHandedBack('owned-elsewhere');
+  metrics.countFencedWrite();
   return metrics;
 }
 
