@@ -58,7 +58,7 @@ const environmentSchema = z.object({
   PADDOCK_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name').default('HORSE_CHUNKS'),
   PADDOCK_NATS_DLQ_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name').default('HORSE_DLQ'),
   PADDOCK_NATS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a consumer name').default('paddock'),
-  PADDOCK_NATS_ACK_WAIT_S: numberFrom(3, 3600).default(60),
+  PADDOCK_NATS_ACK_WAIT_S: numberFrom(3, 3600).default(15),
   FFMPEG_PATH: optionalString,
   PADDOCK_DATA_DIR: z.string().min(1).default('./data'),
   PADDOCK_DETECTOR_MODEL: z.string().min(1).default(DEFAULT_DETECTOR_MODEL),

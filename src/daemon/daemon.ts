@@ -214,7 +214,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           const admission = await ownership.admit(delivery);
           if (!admission.route) {
             source.nak(delivery, admission.delayMs);
-            metrics.countHandedBack(admission.reason);
+            metrics.countHandedBack(delivery.event.streamId, admission.reason);
             continue;
           }
         }

@@ -199,8 +199,8 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
   });
   const handedBack = new Counter({
     name: METRIC.handedBack,
-    help: 'Chunk deliveries handed back to JetStream for the replica that owns (or should own) their stream, by reason.',
-    labelNames: ['reason'] as const,
+    help: 'Chunk deliveries handed back to JetStream for the replica that owns (or should own) their stream, by reason; each comes back as one redelivery.',
+    labelNames: ['stream', 'reason'] as const,
     registers,
   });
   const fencedWrites = new Counter({
@@ -337,8 +337,8 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       if (count > 0) leaseRenewals.inc({ result }, count);
     },
 
-    countHandedBack(reason: HandBackReason): void {
-      handedBack.inc({ reason });
+    countHandedBack(streamId: string, reason: HandBackReason): void {
+      handedBack.inc({ stream: streams.label(streamId), reason });
     },
 
     countFencedWrite(): void {

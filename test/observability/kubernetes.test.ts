@@ -44,7 +44,7 @@ const byKind = (kind: string) => base.find((manifest) => manifest.kind === kind)
 interface Container {
   name: string;
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }[];
   envFrom?: { configMapRef?: { name: string } }[];
   ports?: { name: string; containerPort: number }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -54,6 +54,8 @@ interface Container {
 }
 interface DeploymentShape {
   spec: {
+    replicas?: number;
+    strategy?: { type: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
@@ -111,6 +113,19 @@ describe('Kubernetes manifests', () => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(config.data.PADDOCK_SHUTDOWN_DEADLINE_S));
     expect(container?.volumeMounts?.find((mount) => mount.name === 'models')?.readOnly).toBe(true);
     expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+  });
+
+  it('runs several replicas with a rolling update, each with its own replica id, failing over within the lease TTL', () => {
+    const deployment = byKind('Deployment') as unknown as DeploymentShape;
+    const config = byKind('ConfigMap') as unknown as { data: Record<string, string> };
+    expect(deployment.spec.replicas).toBeGreaterThan(1);
+    expect(deployment.spec.strategy?.type).toBe('RollingUpdate');
+    expect(deployment.spec.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container?.env?.find((entry) => entry.name === 'PADDOCK_REPLICA_ID')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    const parsed = loadConfig({ ...config.data, DATABASE_URL: 'postgres://paddock@postgres:5432/paddock', PADDOCK_REPLICA_ID: 'paddock-0' });
+    expect(parsed.ownership.leaseTtlMs).toBeLessThanOrEqual(15_000);
+    expect(parsed.natsTopology.ackWaitMs).toBeLessThanOrEqual(parsed.ownership.leaseTtlMs);
   });
 
   it('has a ConfigMap that paddock accepts, and takes secrets from a Secret', () => {

@@ -37,7 +37,7 @@ export function populatedMetrics(): PaddockMetrics {
   metrics.countLeaseEvent('acquired');
   metrics.countLeaseEvent('released');
   metrics.countLeaseRenewals('renewed', 7);
-  metrics.countHandedBack('owned-elsewhere');
+  metrics.countHandedBack('paddock-north', 'owned-elsewhere');
   metrics.countFencedWrite();
   return metrics;
 }
