@@ -1,0 +1,109 @@
+/**
+ * `npm run bench -- replicas`: several `paddock run` processes sharing the streams (issue 12).
+ *
+ * 1. Throughput with 1, 2 and 3 replicas on the same chunk set (12 streams × 6 chunks of 2 s,
+ *    synthetic 320×180, the project's models on CPU, one inference thread per replica), all
+ *    published at once; chunks per second until the last is in the chunk log, the ratio to one
+ *    replica and the scaling efficiency (ratio / replicas), and publish → persisted latency
+ *    p50/p99. Two pipelines: `light` (one frame per chunk, PADDOCK_SAMPLE_FPS 0.5: what is left
+ *    is ffmpeg's start, leases, hand-backs, JetStream and the registry) and `real` (5 fps, 10
+ *    frames per chunk). The daemon has no switch that skips its pipeline altogether, and this
+ *    benchmark does not add one: `light` is the nearest to a no-op the real process gets.
+ * 2. Take-over after kill -9 (3 replicas, lease TTL 5 s, ack wait 5 s): for each stream the
+ *    killed replica owned, the time from the kill until another replica persists its next chunk;
+ *    p50/p99 over several kills.
+ */
+import { percentile } from './stats.ts';
+import { Cluster } from '../test/cluster/cluster.ts';
+
+const STREAMS = 12;
+const CHUNKS = 6;
+const KILLS = Number(process.env.PADDOCK_BENCH_KILLS ?? 4);
+const streamNames = (prefix: string) => Array.from({ length: STREAMS }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
+const sequences = Array.from({ length: CHUNKS }, (_, i) => i + 1);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ThroughputResult {
+  replicas: number;
+  chunksPerS: number;
+  latencies: number[];
+}
+
+async function throughput(pipeline: 'light' | 'real', replicas: number): Promise<ThroughputResult> {
+  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: pipeline === 'light' ? '0.5' : '5', PADDOCK_LOG_LEVEL: 'warn' } });
+  try {
+    for (let r = 1; r <= replicas; r += 1) await cluster.start(`r${r}`);
+    const streams = streamNames('tp');
+    const publishedAt = new Map<string, number>();
+    const started = Date.now();
+    for (const sequence of sequences) {
+      for (const streamId of streams) {
+        publishedAt.set(`${streamId}-${sequence}`, Date.now());
+        await cluster.publish(streamId, sequence);
+      }
+    }
+    await cluster.until(async () => (await cluster.chunkLog()).length === STREAMS * CHUNKS, 600_000, 'all chunks');
+    const rows = await cluster.chunkLog();
+    const last = Math.max(...rows.map((row) => row.processed_at.getTime()));
+    const latencies = rows.map((row) => row.processed_at.getTime() - publishedAt.get(row.chunk_id)!);
+    return { replicas, chunksPerS: rows.length / ((last - started) / 1000), latencies };
+  } finally {
+    await cluster.close();
+  }
+}
+
+async function takeover(): Promise<number[]> {
+  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: '2', PADDOCK_LOG_LEVEL: 'warn' } });
+  const samples: number[] = [];
+  try {
+    for (const id of ['r1', 'r2', 'r3']) await cluster.start(id);
+    for (let kill = 0; kill < KILLS; kill += 1) {
+      const streams = streamNames(`k${kill}`);
+      // A steady load: one chunk per stream every second, so every stream has a next chunk after the kill.
+      const load = (async () => {
+        for (const sequence of [...sequences, ...sequences.map((s) => s + CHUNKS)]) {
+          for (const streamId of streams) await cluster.publish(streamId, sequence);
+          await sleep(1000);
+        }
+      })();
+      await sleep(4000);
+      const victim = `r${(kill % 3) + 1}`;
+      const owned = [...(await cluster.owners())].filter(([streamId, owner]) => owner === victim && streams.includes(streamId)).map(([streamId]) => streamId);
+      const killedAt = new Date();
+      cluster.replicas.get(victim)!.child.kill('SIGKILL');
+      await cluster.replicas.get(victim)!.exited;
+      cluster.replicas.delete(victim);
+      await load;
+      await cluster.until(async () => (await cluster.chunkLog()).filter((row) => streams.includes(row.stream_id)).length === STREAMS * CHUNKS * 2, 300_000, 'all chunks of the round');
+      const rows = await cluster.chunkLog();
+      for (const streamId of owned) {
+        const next = rows.find((row) => row.stream_id === streamId && row.processed_at > killedAt);
+        if (next !== undefined) samples.push(next.processed_at.getTime() - killedAt.getTime());
+      }
+      console.log(`  kill ${kill + 1}: ${victim} owned ${owned.length} streams; resumed after ${samples.slice(-owned.length).map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+      await cluster.start(victim);
+    }
+  } finally {
+    await cluster.close();
+  }
+  return samples;
+}
+
+export async function run(): Promise<void> {
+  for (const pipeline of ['light', 'real'] as const) {
+    const results: ThroughputResult[] = [];
+    for (const replicas of [1, 2, 3]) results.push(await throughput(pipeline, replicas));
+    const base = results[0]!.chunksPerS;
+    console.log(`\n${pipeline} pipeline, ${STREAMS} streams × ${CHUNKS} chunks of 2 s, all published at once (2 cores):`);
+    console.log('replicas  chunks/s  ×1 replica  efficiency  latency p50 / p99 (publish → persisted)');
+    for (const result of results) {
+      const ratio = result.chunksPerS / base;
+      console.log(
+        `${String(result.replicas).padStart(8)}  ${result.chunksPerS.toFixed(2).padStart(8)}  ${ratio.toFixed(2).padStart(10)}  ${(ratio / result.replicas).toFixed(2).padStart(10)}  ${(percentile(result.latencies, 50) / 1000).toFixed(2)} s / ${(percentile(result.latencies, 99) / 1000).toFixed(2)} s`,
+      );
+    }
+  }
+  console.log(`\ntake-over after kill -9 (3 replicas, lease TTL 5 s, ack wait 5 s, ${KILLS} kills):`);
+  const samples = await takeover();
+  console.log(`take-over  n=${samples.length}  p50=${(percentile(samples, 50) / 1000).toFixed(2)} s  p99=${(percentile(samples, 99) / 1000).toFixed(2)} s  (bound: TTL + a renewal round + one chunk)`);
+}
