@@ -30,7 +30,7 @@ interface ThroughputResult {
 }
 
 async function throughput(pipeline: 'light' | 'real', replicas: number): Promise<ThroughputResult> {
-  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: pipeline === 'light' ? '0.5' : '5', PADDOCK_LOG_LEVEL: 'warn' } });
+  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: pipeline === 'light' ? '0.5' : '5' } });
   try {
     for (let r = 1; r <= replicas; r += 1) await cluster.start(`r${r}`);
     const streams = streamNames('tp');
@@ -53,7 +53,7 @@ async function throughput(pipeline: 'light' | 'real', replicas: number): Promise
 }
 
 async function takeover(): Promise<number[]> {
-  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: '2', PADDOCK_LOG_LEVEL: 'warn' } });
+  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: '2' } });
   const samples: number[] = [];
   try {
     for (const id of ['r1', 'r2', 'r3']) await cluster.start(id);

@@ -10,13 +10,9 @@ import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { loadConfig } from '../../src/config/index.ts';
-import { ensureProjectModels } from '../../src/cli/project-models.ts';
-import { runChunkEvents } from '../../src/daemon/run-files.ts';
-import { silentLogger } from '../../src/log/index.ts';
-import { openPipeline } from '../../src/pipeline/runtime.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
+import { registryString } from '../helpers/reference-registry.ts';
 import { createScratchDatabase, TEST_NATS_URL, TEST_REDIS_URL } from '../helpers/services.ts';
 
 export const CHUNK_SECONDS = 2;
@@ -36,25 +32,6 @@ export interface ClusterOptions {
   ackWaitS: number;
   /** Any other variable for every replica. */
   env?: Record<string, string>;
-}
-
-/** The same chunk files through one pipeline, undisturbed: `id:total_detections` of every horse. */
-export async function referenceRegistry(chunks: string[], dataDir: string): Promise<string> {
-  const config = loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu', PADDOCK_SAMPLE_FPS: '5' });
-  await ensureProjectModels(config, silentLogger());
-  const pipeline = await openPipeline({ config, logger: silentLogger(), migrations: 'apply' });
-  try {
-    const base = Date.UTC(2026, 11, 1, 8, 0, 0);
-    const events = chunks.map((uri, c) => ({ streamId: 'reference', chunkId: `reference-${c + 1}`, sequence: c + 1, uri, startTime: new Date(base + c * CHUNK_SECONDS * 1000), durationS: CHUNK_SECONDS }));
-    await runChunkEvents({ config, logger: silentLogger(), pipeline, events });
-    return registryString(await pipeline.store.listHorses('reference'));
-  } finally {
-    await pipeline.close();
-  }
-}
-
-function registryString(horses: Array<{ id: string; totalDetections: number }>): string {
-  return horses.map((horse) => `${horse.id}:${horse.totalDetections}`).sort().join(',');
 }
 
 export class Cluster {

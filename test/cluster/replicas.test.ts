@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { serviceAvailable } from '../helpers/services.ts';
-import { Cluster, referenceRegistry, type ChunkRow } from './cluster.ts';
+import { undisturbedRegistry } from '../helpers/reference-registry.ts';
+import { CHUNK_SECONDS, Cluster, type ChunkRow } from './cluster.ts';
 
 const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis')) && (await serviceAvailable('nats'));
 const LEASE_TTL_S = 3;
@@ -25,7 +26,7 @@ describe.skipIf(!available)('three replicas sharing the streams', () => {
 
   beforeAll(async () => {
     cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: LEASE_TTL_S, ackWaitS: ACK_WAIT_S });
-    reference = await referenceRegistry(cluster.chunks, path.join(cluster.dir, 'reference'));
+    reference = await undisturbedRegistry(cluster.chunks, { dataDir: path.join(cluster.dir, 'reference'), chunkSeconds: CHUNK_SECONDS });
     expect(reference).not.toBe('');
     for (const id of REPLICAS) await cluster.start(id);
   }, 180_000);

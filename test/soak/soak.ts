@@ -14,13 +14,9 @@ import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { loadConfig } from '../../src/config/index.ts';
-import { silentLogger } from '../../src/log/index.ts';
-import { runChunkEvents } from '../../src/daemon/run-files.ts';
-import { ensureProjectModels } from '../../src/cli/project-models.ts';
-import { openPipeline } from '../../src/pipeline/runtime.ts';
 import { writeSyntheticStream } from '../../src/synth/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
+import { undisturbedRegistry } from '../helpers/reference-registry.ts';
 import { startSoakServers } from './servers.ts';
 
 export interface SoakOptions {
@@ -226,7 +222,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const consumer = await retrying(() => jsm.consumers.info('HORSE_CHUNKS', 'paddock'));
     if (consumer.num_pending !== 0 || consumer.num_ack_pending !== 0) problems.push(`consumer not settled: ${consumer.num_pending} pending, ${consumer.num_ack_pending} awaiting ack`);
     // The same chunks undisturbed, in this process on an embedded registry: the reference registry.
-    const reference = await undisturbedRegistry(video.chunks, path.join(root, 'reference'), allowedDir);
+    const reference = await undisturbedRegistry(video.chunks, { dataDir: path.join(root, 'reference'), chunkSeconds: CHUNK_SECONDS, env: { PADDOCK_ALLOWED_PATHS: allowedDir } });
     const registries = (await db.query<{ stream_id: string; ids: string }>(
       "SELECT stream_id, string_agg(id || ':' || total_detections, ',' ORDER BY id) AS ids FROM horses WHERE merged_into IS NULL AND stream_id LIKE 'soak%' GROUP BY stream_id",
     )).rows;
@@ -274,25 +270,6 @@ async function deadLetterRecords(jsm: Awaited<ReturnType<typeof jetstreamManager
     if (stored !== null) records.push(stored.json<Record<string, unknown>>());
   }
   return records;
-}
-
-/** `id:total_detections` of every horse after the chunks ran undisturbed through the same pipeline. */
-async function undisturbedRegistry(chunks: string[], dataDir: string, allowedDir: string): Promise<string> {
-  const config = loadConfig({ PADDOCK_DATA_DIR: dataDir, PADDOCK_LOG_LEVEL: 'silent', PADDOCK_EP: 'cpu', PADDOCK_SAMPLE_FPS: '5', PADDOCK_ALLOWED_PATHS: allowedDir });
-  await ensureProjectModels(config, silentLogger());
-  const pipeline = await openPipeline({ config, logger: silentLogger(), migrations: 'apply' });
-  try {
-    const base = Date.UTC(2026, 11, 1, 8, 0, 0);
-    const events = chunks.map((uri, c) => ({ streamId: 'reference', chunkId: `reference-${c + 1}`, sequence: c + 1, uri, startTime: new Date(base + c * CHUNK_SECONDS * 1000), durationS: CHUNK_SECONDS }));
-    await runChunkEvents({ config, logger: silentLogger(), pipeline, events });
-    const horses = await pipeline.store.listHorses('reference');
-    return horses
-      .map((horse) => `${horse.id}:${horse.totalDetections}`)
-      .sort()
-      .join(',');
-  } finally {
-    await pipeline.close();
-  }
 }
 
 /** A NATS request that may time out while the client reconnects after the server's restart. */
