@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log/index.ts';
-import { createEmbeddedDatabase, createPostgresDatabase } from '../src/registry/database.ts';
+import { createEmbeddedDatabase, createPostgresDatabase, type Database } from '../src/registry/database.ts';
+import { LeaseTable, type WriteFence } from '../src/registry/leases.ts';
 import type { HotCache } from '../src/registry/hot-cache.ts';
 import { MemoryHotCache } from '../src/registry/memory-cache.ts';
 import { migrate } from '../src/registry/migrations.ts';
@@ -103,6 +104,41 @@ async function benchStore(label: string, store: SqlRegistryStore, cache: HotCach
   return { save, warm, cold };
 }
 
+/**
+ * The fencing token check several replicas add to every write (src/ownership): the same store
+ * saving the same stream with and without it, interleaved so drift hits both alike.
+ */
+async function benchFence(store: SqlRegistryStore, db: Database, streamId: string): Promise<void> {
+  const token = await new LeaseTable(db).acquire(streamId, 'bench', 600_000);
+  const fence: WriteFence = { replicaId: 'bench', tokenOf: () => token, onFenced: () => {} };
+  let horses = (await store.load(streamId)).horses;
+  let sequence = 1_000_000;
+  const samples = { plain: [] as number[], fenced: [] as number[], attemptPlain: [] as number[], attemptFenced: [] as number[] };
+  for (let i = 0; i < ITERATIONS + SAVE_WARMUP; i += 1) {
+    for (const fenced of i % 2 === 0 ? [false, true] : [true, false]) {
+      store.setWriteFence(fenced ? fence : null);
+      await store.settled();
+      const started = performance.now();
+      horses = (await store.saveChunk(chunk(streamId, sequence), nextUpdates(horses, sequence, false))).horses;
+      const saved = performance.now();
+      await store.attemptStarted(streamId, `fence-${sequence}`);
+      const attempted = performance.now();
+      await store.attemptEnded(streamId, `fence-${sequence}`);
+      if (i >= SAVE_WARMUP) {
+        (fenced ? samples.fenced : samples.plain).push(saved - started);
+        (fenced ? samples.attemptFenced : samples.attemptPlain).push(attempted - saved);
+      }
+      sequence += 1;
+    }
+  }
+  store.setWriteFence(null);
+  const plain = summarize('baseline: save 50 horses, no lease check', samples.plain);
+  const fenced = summarize('save 50 horses, fencing token checked', samples.fenced);
+  const attemptPlain = summarize('baseline: count a chunk attempt, no lease check', samples.attemptPlain);
+  const attemptFenced = summarize('count a chunk attempt, fencing token checked', samples.attemptFenced);
+  console.log(`fencing cost: save p50 ${(fenced.p50 / plain.p50).toFixed(2)}x, p99 ${(fenced.p99 / plain.p99).toFixed(2)}x; attempt p50 +${(attemptFenced.p50 - attemptPlain.p50).toFixed(2)} ms`);
+}
+
 export async function run(): Promise<void> {
   console.log(`${HORSES} horses, ${DIM}-d feature banks (first + mean + 8 exemplars), ${ITERATIONS} iterations each`);
   const scratch = await createScratchDatabase('paddock_t_bench');
@@ -115,6 +151,7 @@ export async function run(): Promise<void> {
     await migrate(db);
     const store = new SqlRegistryStore(db, redisCache, silentLogger(), { maxExemplars: 8 });
     const postgres = await benchStore('postgres+redis', store, redisCache, streamId);
+    await benchFence(store, db, streamId);
 
     // The original plan: KEYS horse:{stream}:* then one GET per key, with unrelated keys around.
     for (let i = 0; i < unrelated.length; i += 1000) {

@@ -18,7 +18,9 @@ import { Cluster } from '../test/cluster/cluster.ts';
 
 const STREAMS = 12;
 const CHUNKS = 6;
-const KILLS = Number(process.env.PADDOCK_BENCH_KILLS ?? 4);
+/** REPLICAS_BENCH_PIPELINES (light,real) and REPLICAS_BENCH_KILLS (0 skips the take-over part) narrow the run (not PADDOCK_*: the replicas inherit the environment and refuse unknown PADDOCK_ variables). */
+const PIPELINES = (process.env.REPLICAS_BENCH_PIPELINES ?? 'light,real').split(',') as Array<'light' | 'real'>;
+const KILLS = Number(process.env.REPLICAS_BENCH_KILLS ?? 4);
 const streamNames = (prefix: string) => Array.from({ length: STREAMS }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
 const sequences = Array.from({ length: CHUNKS }, (_, i) => i + 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,6 +29,10 @@ interface ThroughputResult {
   replicas: number;
   chunksPerS: number;
   latencies: number[];
+  /** Deliveries handed back to JetStream for another replica, per chunk. */
+  handBacksPerChunk: number;
+  /** Streams handed over to rebalance. */
+  handOvers: number;
 }
 
 async function throughput(pipeline: 'light' | 'real', replicas: number): Promise<ThroughputResult> {
@@ -46,10 +52,28 @@ async function throughput(pipeline: 'light' | 'real', replicas: number): Promise
     const rows = await cluster.chunkLog();
     const last = Math.max(...rows.map((row) => row.processed_at.getTime()));
     const latencies = rows.map((row) => row.processed_at.getTime() - publishedAt.get(row.chunk_id)!);
-    return { replicas, chunksPerS: rows.length / ((last - started) / 1000), latencies };
+    const logs = cluster.allLogs();
+    return {
+      replicas,
+      chunksPerS: rows.length / ((last - started) / 1000),
+      latencies,
+      handBacksPerChunk: (await handBacks(cluster)) / rows.length,
+      handOvers: logs.filter((line) => line.msg === 'handing the stream over to rebalance').length,
+    };
   } finally {
     await cluster.close();
   }
+}
+
+/** paddock_chunks_handed_back_total summed over the running replicas' /metrics. */
+async function handBacks(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (const daemon of cluster.replicas.values()) {
+    const url = String(daemon.logs.find((line) => line.msg === 'http endpoints up')?.url);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const match of text.matchAll(/^paddock_chunks_handed_back_total\{[^}]*\} (\d+)/gm)) total += Number(match[1]);
+  }
+  return total;
 }
 
 async function takeover(): Promise<number[]> {
@@ -90,19 +114,20 @@ async function takeover(): Promise<number[]> {
 }
 
 export async function run(): Promise<void> {
-  for (const pipeline of ['light', 'real'] as const) {
+  for (const pipeline of PIPELINES) {
     const results: ThroughputResult[] = [];
     for (const replicas of [1, 2, 3]) results.push(await throughput(pipeline, replicas));
     const base = results[0]!.chunksPerS;
     console.log(`\n${pipeline} pipeline, ${STREAMS} streams × ${CHUNKS} chunks of 2 s, all published at once (2 cores):`);
-    console.log('replicas  chunks/s  ×1 replica  efficiency  latency p50 / p99 (publish → persisted)');
+    console.log('replicas  chunks/s  ×1 replica  efficiency  latency p50 / p99 (publish → persisted)  hand-backs per chunk  hand-overs');
     for (const result of results) {
       const ratio = result.chunksPerS / base;
       console.log(
-        `${String(result.replicas).padStart(8)}  ${result.chunksPerS.toFixed(2).padStart(8)}  ${ratio.toFixed(2).padStart(10)}  ${(ratio / result.replicas).toFixed(2).padStart(10)}  ${(percentile(result.latencies, 50) / 1000).toFixed(2)} s / ${(percentile(result.latencies, 99) / 1000).toFixed(2)} s`,
+        `${String(result.replicas).padStart(8)}  ${result.chunksPerS.toFixed(2).padStart(8)}  ${ratio.toFixed(2).padStart(10)}  ${(ratio / result.replicas).toFixed(2).padStart(10)}  ${(percentile(result.latencies, 50) / 1000).toFixed(2)} s / ${(percentile(result.latencies, 99) / 1000).toFixed(2)} s  ${result.handBacksPerChunk.toFixed(2).padStart(20)}  ${String(result.handOvers).padStart(10)}`,
       );
     }
   }
+  if (KILLS === 0) return;
   console.log(`\ntake-over after kill -9 (3 replicas, lease TTL 5 s, ack wait 5 s, ${KILLS} kills):`);
   const samples = await takeover();
   console.log(`take-over  n=${samples.length}  p50=${(percentile(samples, 50) / 1000).toFixed(2)} s  p99=${(percentile(samples, 99) / 1000).toFixed(2)} s  (bound: TTL + a renewal round + one chunk)`);

@@ -1,2 +1,2 @@
-export { StreamOwnership, HAND_BACK_TO_OWNER_MS, HAND_BACK_WHILE_EXPIRING_MS, type Admission, type LeaseEvent, type OwnershipHooks, type OwnershipOptions } from './ownership.ts';
+export { StreamOwnership, handBackDelayMs, HAND_BACK_WHILE_EXPIRING_MS, type Admission, type LeaseEvent, type OwnershipHooks, type OwnershipOptions } from './ownership.ts';
 export { chosenOwner, fairShare, preference, streamsToHandOver, type LocalView } from './balance.ts';

@@ -20,10 +20,21 @@ import type { Logger } from '../log/index.ts';
 import type { ClusterView, LeaseTable, WriteFence } from '../registry/index.ts';
 import { chosenOwner, streamsToHandOver, type LocalView } from './balance.ts';
 
-/** A hand-back to a replica that holds the stream: it gets the chunk on one of the next deliveries. */
-export const HAND_BACK_TO_OWNER_MS = 100;
+/**
+ * Delay of a hand-back toward the replica that holds (or should take) the stream: JetStream gives
+ * the chunk to any replica, so it takes about as many deliveries as there are replicas to reach
+ * the owner. The first hand-back is almost immediate, and a chunk that keeps coming back to
+ * replicas that are not its owner (an owner that hangs until its lease runs out) backs off.
+ */
+export function handBackDelayMs(deliveryCount: number): number {
+  return Math.min(HAND_BACK_MAX_MS, HAND_BACK_FIRST_MS * 2 ** Math.max(0, Math.min(8, deliveryCount - 1)));
+}
+const HAND_BACK_FIRST_MS = 10;
+const HAND_BACK_MAX_MS = 1000;
 /** A hand-back while the stream's lease is held by a replica that stopped renewing it (wait for it to expire). */
-export const HAND_BACK_WHILE_EXPIRING_MS = 1000;
+export const HAND_BACK_WHILE_EXPIRING_MS = HAND_BACK_MAX_MS;
+/** A free stream is placed on a view of the cluster at most this old (read again otherwise). */
+const FRESH_VIEW_MS = 250;
 /** A free stream nobody took after this many deliveries per live replica is taken by whoever gets it. */
 const TAKE_ANY_AFTER_PER_REPLICA = 3;
 
@@ -62,6 +73,7 @@ export class StreamOwnership implements WriteFence {
   readonly replicaId: string;
   private readonly held = new Map<string, Held>();
   private view: ClusterView = { replicas: [], leases: [] };
+  private viewReadAt = Number.NEGATIVE_INFINITY;
   private lastRenewedAt: number;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -114,18 +126,24 @@ export class StreamOwnership implements WriteFence {
     const { streamId } = delivery.event;
     if (this.stopped) return { route: false, delayMs: 0, reason: 'releasing' };
     const held = this.held.get(streamId);
-    if (held !== undefined) return held.releasing ? { route: false, delayMs: HAND_BACK_TO_OWNER_MS, reason: 'releasing' } : { route: true };
-    const lease = this.view.leases.find((entry) => entry.streamId === streamId && entry.owner !== this.replicaId);
+    if (held !== undefined) return held.releasing ? { route: false, delayMs: handBackDelayMs(delivery.deliveryCount), reason: 'releasing' } : { route: true };
+    let lease = this.leaseElsewhere(streamId);
+    if (lease === undefined && this.now() - this.viewReadAt > FRESH_VIEW_MS) {
+      // Deciding where a free stream goes on the others' current loads (not the last round's)
+      // keeps a burst of new streams from piling onto one replica and being handed over again.
+      await this.readView().catch((error: unknown) => this.logger.warn({ err: errorMessage(error) }, 'could not read the cluster'));
+      lease = this.leaseElsewhere(streamId);
+    }
     if (lease !== undefined) {
       const ownerAlive = this.view.replicas.includes(lease.owner);
       return ownerAlive
-        ? { route: false, delayMs: HAND_BACK_TO_OWNER_MS, reason: 'owned-elsewhere' }
+        ? { route: false, delayMs: handBackDelayMs(delivery.deliveryCount), reason: 'owned-elsewhere' }
         : { route: false, delayMs: HAND_BACK_WHILE_EXPIRING_MS, reason: 'expiring' };
     }
     const replicas = Math.max(1, this.view.replicas.length);
     const unclaimedTooLong = delivery.deliveryCount > TAKE_ANY_AFTER_PER_REPLICA * replicas;
     if (!unclaimedTooLong && chosenOwner(streamId, this.localView()) !== this.replicaId) {
-      return { route: false, delayMs: HAND_BACK_TO_OWNER_MS, reason: 'not-chosen' };
+      return { route: false, delayMs: handBackDelayMs(delivery.deliveryCount), reason: 'not-chosen' };
     }
     let token: number | null;
     try {
@@ -134,7 +152,7 @@ export class StreamOwnership implements WriteFence {
       this.logger.warn({ stream_id: streamId, err: errorMessage(error) }, 'could not acquire a stream lease');
       return { route: false, delayMs: HAND_BACK_WHILE_EXPIRING_MS, reason: 'unavailable' };
     }
-    if (token === null) return { route: false, delayMs: HAND_BACK_TO_OWNER_MS, reason: 'owned-elsewhere' };
+    if (token === null) return { route: false, delayMs: handBackDelayMs(delivery.deliveryCount), reason: 'owned-elsewhere' };
     if (this.stopped) {
       await this.options.leases.release(streamId, this.replicaId, token).catch(() => {});
       return { route: false, delayMs: 0, reason: 'releasing' };
@@ -202,7 +220,7 @@ export class StreamOwnership implements WriteFence {
         this.logger.warn({ stream_id: lease.streamId, token: lease.token }, 'stream lease lost: another replica took it over');
         this.lose(lease.streamId);
       }
-      this.view = await this.options.leases.view();
+      await this.readView();
       this.handOverExcess();
       this.hooks.onView?.(this.held.size, this.view.replicas.length);
     } catch (error) {
@@ -230,6 +248,16 @@ export class StreamOwnership implements WriteFence {
     if (!this.held.delete(streamId)) return;
     this.hooks.onLease?.('lost', streamId);
     this.options.giveUp(streamId);
+  }
+
+  private async readView(): Promise<void> {
+    const readAt = this.now();
+    this.view = await this.options.leases.view();
+    this.viewReadAt = readAt;
+  }
+
+  private leaseElsewhere(streamId: string): ClusterView['leases'][number] | undefined {
+    return this.view.leases.find((entry) => entry.streamId === streamId && entry.owner !== this.replicaId);
   }
 
   private localView(): LocalView {
