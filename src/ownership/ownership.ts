@@ -52,7 +52,7 @@ export interface OwnershipHooks {
 export interface OwnershipOptions {
   replicaId: string;
   leaseTtlMs: number;
-  leases: Pick<LeaseTable, 'acquire' | 'renew' | 'release' | 'resetOwner' | 'heartbeat' | 'leave' | 'view'>;
+  leases: Pick<LeaseTable, 'acquire' | 'renew' | 'release' | 'resetOwner' | 'forgetDeparted' | 'heartbeat' | 'leave' | 'view'>;
   logger: Logger;
   /** Stop routing the stream and wind its actor down (the supervisor's release); `released()` follows. */
   giveUp(streamId: string): void;
@@ -96,6 +96,7 @@ export class StreamOwnership implements WriteFence {
 
   /** Joins the cluster: a predecessor's leases under our name are fenced off, then the first tick. */
   async start(): Promise<void> {
+    await this.options.leases.forgetDeparted();
     const reset = await this.options.leases.resetOwner(this.replicaId);
     if (reset > 0) this.logger.warn({ leases: reset }, 'leases left by an earlier process under this replica id were expired');
     await this.tick();

@@ -76,6 +76,12 @@ export class LeaseTable {
     return rows.length;
   }
 
+  /** Forgets replicas gone for a day (killed pods never leave; their rows would pile up). */
+  async forgetDeparted(): Promise<number> {
+    const { rows } = await this.db.query<{ replica_id: string }>(`DELETE FROM paddock_replicas WHERE expires_at < now() - interval '1 day' RETURNING replica_id`);
+    return rows.length;
+  }
+
   /** The replica is alive for another `ttlMs`. */
   async heartbeat(replica: string, ttlMs: number): Promise<void> {
     await this.db.query(

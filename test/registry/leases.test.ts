@@ -83,6 +83,11 @@ describe.skipIf(!postgresUp)('stream leases on PostgreSQL', () => {
     expect((await leases.view()).replicas).not.toContain('r2');
     await leases.leave('r1');
     expect((await leases.view()).replicas).not.toContain('r1');
+    // A replica gone for more than a day is forgotten; a recent one is kept.
+    await db.query(`UPDATE paddock_replicas SET expires_at = now() - interval '25 hours' WHERE replica_id = 'r2'`);
+    await leases.heartbeat('r3', 250);
+    expect(await leases.forgetDeparted()).toBe(1);
+    expect((await db.query(`SELECT replica_id FROM paddock_replicas WHERE replica_id IN ('r2', 'r3')`)).rows).toEqual([{ replica_id: 'r3' }]);
   });
 
   it('refuses a registry write made with an old token: no chunk-log row, no horse, no version, no attempt count', async () => {
