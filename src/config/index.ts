@@ -59,6 +59,7 @@ const environmentSchema = z.object({
   PADDOCK_NATS_DLQ_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name').default('HORSE_DLQ'),
   PADDOCK_NATS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a consumer name').default('paddock'),
   PADDOCK_NATS_ACK_WAIT_S: numberFrom(3, 3600).default(15),
+  PADDOCK_NATS_MAX_ACK_PENDING: intFrom(1, 100_000).default(1000),
   FFMPEG_PATH: optionalString,
   PADDOCK_DATA_DIR: z.string().min(1).default('./data'),
   PADDOCK_DETECTOR_MODEL: z.string().min(1).default(DEFAULT_DETECTOR_MODEL),
@@ -149,6 +150,8 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
       consumer: e.PADDOCK_NATS_CONSUMER,
       /** How long JetStream waits for an ack before redelivering; in-progress acks extend it. */
       ackWaitMs: e.PADDOCK_NATS_ACK_WAIT_S * 1000,
+      /** Chunks delivered and not yet acked, all replicas together (the consumer's max_ack_pending). */
+      maxAckPending: e.PADDOCK_NATS_MAX_ACK_PENDING,
     },
     dataDir: path.resolve(e.PADDOCK_DATA_DIR),
     ffmpegPath: e.FFMPEG_PATH,

@@ -136,6 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         // machines dead-letter unprocessed: a chunk that keeps crashing the daemon ends in the DLQ.
         maxDeliveries: config.maxDeliveries,
         ackWaitMs: topology.ackWaitMs,
+        maxAckPending: topology.maxAckPending,
       });
       events = createEventPublisher(nats.nc, { logger, subjectPrefix: `${topology.subjectPrefix}.events` });
     }

@@ -16,7 +16,7 @@ export const DEFAULT_DLQ_STREAM = 'HORSE_DLQ';
 export const DEFAULT_DLQ_SUBJECT_PREFIX = 'horses.dlq';
 export const DEFAULT_EVENTS_SUBJECT_PREFIX = 'horses.events';
 export const DEFAULT_ACK_WAIT_MS = 15_000;
-export const DEFAULT_MAX_ACK_PENDING = 64;
+export const DEFAULT_MAX_ACK_PENDING = 1000;
 
 export interface ConsumerSettings {
   ackWaitMs: number;
