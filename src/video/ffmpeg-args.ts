@@ -87,7 +87,7 @@ export function buildDecodeArgs(input: VideoInput, options: SamplingOptions): st
     .outputOptions(['-map', '[frames]', ...rawOutput, '-pix_fmt', 'rgb24'])
     .format('rawvideo')
     .output('pipe:3')
-    .outputOptions(['-map', '[thumbnails]', ...rawOutput, '-pix_fmt', 'gray'])
+    .outputOptions(['-map', '[thumbnails]', ...rawOutput, '-pix_fmt', 'gray', '-flush_packets', '1'])
     .format('rawvideo')
     ._getArguments();
 }

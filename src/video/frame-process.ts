@@ -21,6 +21,8 @@ export class SpawnFailure extends Error {
 
 /** Frames held ready for the consumer before ffmpeg's stdout is paused (backpressure). */
 const MAX_READY_FRAMES = 2;
+/** RGB frames read ahead of their grey copies at most (see updateFlow). */
+const THUMBNAIL_LAG_FRAMES = 8;
 /** Bytes held while the showinfo line that sizes them has not arrived yet. */
 const MIN_UNSIZED_BYTES = 1 << 20;
 
@@ -176,7 +178,12 @@ export class RawFrameProcess {
     if (this.exited) return;
     const next = this.infos[0];
     const sizedBytes = next === undefined ? Math.max(this.lastFrameBytes, MIN_UNSIZED_BYTES) : next.width * next.height * 3;
-    const wantsData = this.ready.length < MAX_READY_FRAMES && this.pending.length < sizedBytes;
+    // ffmpeg may write several RGB frames before the grey copy of the first (its outputs are not
+    // written in lockstep): pausing stdout while a whole frame waits for its copy would block
+    // ffmpeg on stdout before it writes that copy, a deadlock. So stdout keeps flowing up to
+    // THUMBNAIL_LAG_FRAMES frames ahead of the copies.
+    const limit = this.thumbnails === null ? sizedBytes : sizedBytes * (1 + THUMBNAIL_LAG_FRAMES);
+    const wantsData = this.ready.length < MAX_READY_FRAMES && this.pending.length < limit;
     if (wantsData) this.stdout.resume();
     else this.stdout.pause();
   }

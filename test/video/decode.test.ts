@@ -69,6 +69,35 @@ describe('decodeChunk with motion thumbnails', () => {
   });
 });
 
+describe('decodeChunk with motion thumbnails under load', () => {
+  it('never stalls when ffmpeg writes RGB frames ahead of their grey copies: 8 slow consumers at once, 4 rounds', async () => {
+    const dir = await makeTempDir();
+    const video = await makeTestsrc(dir, 'moving.mp4', { width: 320, height: 180, fps: 10, seconds: 2 });
+    const options = { ...OPTIONS, motionThumbnail: true, timeoutMs: 4000, maxWidth: 960, maxHeight: 960 };
+    // Consumers taking 0–60 ms per frame (inference) pause stdout at random moments: before the
+    // fix, about one decode in 16 waited for a grey copy that ffmpeg, blocked on stdout, never wrote.
+    let seed = 17;
+    const delay = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor((seed / 2_147_483_648) * 60);
+    };
+    const counts: number[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      counts.push(...(await Promise.all(Array.from({ length: 8 }, async () => {
+        let frames = 0;
+        for await (const frame of decodeChunk(video, 'load-test', options)) {
+          expect(frame.motionThumbnail?.length).toBe(MOTION_THUMBNAIL.width * MOTION_THUMBNAIL.height);
+          frames += 1;
+          await new Promise((resolve) => setTimeout(resolve, delay()));
+        }
+        return frames;
+      }))));
+    }
+    expect(counts).toEqual(counts.map(() => 10));
+    await fs.rm(dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
 describe('decodeChunk', () => {
   let dir: string;
   let landscape: string; // 640x480, 25 fps, 2 s
