@@ -126,7 +126,9 @@ describe.skipIf(!available)('three replicas sharing the streams', () => {
     await sleep(ACK_WAIT_S * 1000 + 1000); // past another ack wait: nothing comes twice
     const rows = (await cluster.chunkLog()).filter((row) => row.stream_id === streamId);
     expect(rows.map((row) => row.sequence)).toEqual([1, 2, 3, 4]);
-    expect(rows.slice(1).every((row) => row.processed_by !== victim)).toBe(true);
+    // Chunks 2 and 3 are the new owner's (the paused replica's write of chunk 2 was refused); chunk 4
+    // may go anywhere, the paused replica included once it took the stream back in a rebalance.
+    expect(rows.slice(1, 3).map((row) => row.processed_by)).not.toContain(victim);
     expect(cluster.deadLetters.filter((letter) => letter.stream_id === streamId)).toEqual([]);
     expect(daemon.child.exitCode).toBeNull();
   }, 300_000);
