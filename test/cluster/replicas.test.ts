@@ -36,14 +36,17 @@ describe.skipIf(!available)('three replicas sharing the streams', () => {
   });
 
   /** The chunk log of these streams: exactly the published chunks, once each, committed in sequence order. */
-  const expectProcessedOnceInOrder = async (streams: string[]): Promise<ChunkRow[]> => {
+  const expectProcessedOnceInOrder = async (streams: string[], killed?: string): Promise<ChunkRow[]> => {
     const rows = (await cluster.chunkLog()).filter((row) => streams.includes(row.stream_id));
     for (const streamId of streams) {
       expect(rows.filter((row) => row.stream_id === streamId).map((row) => row.sequence), streamId).toEqual(sequences);
     }
     const events = cluster.processedEvents.filter((event) => streams.includes(event.stream_id)).map((event) => event.chunk_id);
-    expect(events.length).toBe(streams.length * CHUNKS);
     expect(new Set(events).size).toBe(events.length);
+    // Output events go out after the ack: a replica killed between its commit and its ack never
+    // sends the event of that chunk (the redelivery finds it done). Only those may be missing.
+    const published = new Set(events);
+    expect(rows.filter((row) => !published.has(row.chunk_id) && (killed === undefined || row.processed_by !== killed)).map((row) => row.chunk_id)).toEqual([]);
     expect(cluster.deadLetters.filter((letter) => streams.includes(String(letter.stream_id)))).toEqual([]);
     const gaps = cluster.allLogs().filter((line) => line.msg === 'gap in chunk sequence; going on without the missing chunk' && streams.includes(String(line.stream_id)));
     expect(gaps).toEqual([]);
@@ -80,21 +83,28 @@ describe.skipIf(!available)('three replicas sharing the streams', () => {
     cluster.replicas.get(victim)!.child.kill('SIGKILL');
     await cluster.replicas.get(victim)!.exited;
     cluster.replicas.delete(victim);
-    await cluster.until(async () => (await cluster.chunkLog()).filter((row) => row.stream_id.startsWith('kill-')).length === streams.length * CHUNKS, 180_000, 'all kill- chunks');
-    const rows = await expectProcessedOnceInOrder(streams);
-    await expectReferenceRegistries(streams);
-    // Each of the victim's streams with chunks left resumed on another replica within TTL + a renewal round + one chunk (5 s here).
-    const resumed = owned.flatMap((streamId) => {
-      const after = rows.find((row) => row.stream_id === streamId && row.processed_at > killedAt);
-      return after === undefined ? [] : [{ streamId, by: after.processed_by, ms: after.processed_at.getTime() - killedAt.getTime() }];
-    });
-    expect(resumed.length).toBeGreaterThan(0);
-    console.info(`takeover after kill -9: ${resumed.map((entry) => `${entry.streamId} ${entry.ms} ms`).join(', ')}`);
-    for (const entry of resumed) {
-      expect(entry.by).not.toBe(victim);
-      expect(entry.ms, entry.streamId).toBeLessThanOrEqual((LEASE_TTL_S + LEASE_TTL_S / 3 + 5) * 1000);
+    try {
+      await cluster.until(async () => (await cluster.chunkLog()).filter((row) => row.stream_id.startsWith('kill-')).length === streams.length * CHUNKS, 180_000, 'all kill- chunks');
+      const rows = await expectProcessedOnceInOrder(streams, victim);
+      await expectReferenceRegistries(streams);
+      // Each of the victim's streams with chunks left was taken over by another replica within the
+      // TTL + a renewal round (+ 2 s: the next delivery of it, a loaded machine), and its next chunk
+      // was persisted by that replica (how soon depends on the queue there: CI runs other suites).
+      const resumed = owned.flatMap((streamId) => {
+        const next = rows.find((row) => row.stream_id === streamId && row.processed_at > killedAt);
+        if (next === undefined) return [];
+        const acquired = cluster.allLogs().find((line) => line.msg === 'stream lease acquired' && line.stream_id === streamId && line.replica !== victim && Number(line.time) > killedAt.getTime());
+        return [{ streamId, by: next.processed_by, takeOverMs: acquired === undefined ? Infinity : Number(acquired.time) - killedAt.getTime(), nextChunkMs: next.processed_at.getTime() - killedAt.getTime() }];
+      });
+      expect(resumed.length).toBeGreaterThan(0);
+      console.info(`after kill -9: ${resumed.map((entry) => `${entry.streamId} taken over in ${entry.takeOverMs} ms, next chunk persisted after ${entry.nextChunkMs} ms`).join('; ')}`);
+      for (const entry of resumed) {
+        expect(entry.by).not.toBe(victim);
+        expect(entry.takeOverMs, entry.streamId).toBeLessThanOrEqual((LEASE_TTL_S + LEASE_TTL_S / 3 + 2) * 1000);
+      }
+    } finally {
+      await cluster.start(victim);
     }
-    await cluster.start(victim);
   }, 300_000);
 
   it('SIGSTOP past the lease: another replica takes the stream over, and after SIGCONT the paused replica\'s late write is fenced and it drops the stream', async () => {
