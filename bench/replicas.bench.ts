@@ -21,6 +21,7 @@ const CHUNKS = 6;
 /** REPLICAS_BENCH_PIPELINES (light,real) and REPLICAS_BENCH_KILLS (0 skips the take-over part) narrow the run (not PADDOCK_*: the replicas inherit the environment and refuse unknown PADDOCK_ variables). */
 const PIPELINES = (process.env.REPLICAS_BENCH_PIPELINES ?? 'light,real').split(',') as Array<'light' | 'real'>;
 const KILLS = Number(process.env.REPLICAS_BENCH_KILLS ?? 4);
+const REPLICA_COUNTS = (process.env.REPLICAS_BENCH_COUNTS ?? '1,2,3').split(',').map(Number);
 const streamNames = (prefix: string) => Array.from({ length: STREAMS }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
 const sequences = Array.from({ length: CHUNKS }, (_, i) => i + 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,7 +37,7 @@ interface ThroughputResult {
 }
 
 async function throughput(pipeline: 'light' | 'real', replicas: number): Promise<ThroughputResult> {
-  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: pipeline === 'light' ? '0.5' : '5' } });
+  const cluster = await Cluster.open({ chunks: CHUNKS, leaseTtlS: 5, ackWaitS: 5, env: { PADDOCK_SAMPLE_FPS: pipeline === 'light' ? '0.5' : '5', ...(process.env.REPLICAS_BENCH_ENV === undefined ? {} : (JSON.parse(process.env.REPLICAS_BENCH_ENV) as Record<string, string>)) } });
   try {
     for (let r = 1; r <= replicas; r += 1) await cluster.start(`r${r}`);
     const streams = streamNames('tp');
@@ -121,7 +122,7 @@ async function takeover(): Promise<{ takeOver: number[]; nextChunk: number[] }> 
 export async function run(): Promise<void> {
   for (const pipeline of PIPELINES) {
     const results: ThroughputResult[] = [];
-    for (const replicas of [1, 2, 3]) results.push(await throughput(pipeline, replicas));
+    for (const replicas of REPLICA_COUNTS) results.push(await throughput(pipeline, replicas));
     const base = results[0]!.chunksPerS;
     console.log(`\n${pipeline} pipeline, ${STREAMS} streams × ${CHUNKS} chunks of 2 s, all published at once (2 cores):`);
     console.log('replicas  chunks/s  ×1 replica  efficiency  latency p50 / p99 (publish → persisted)  hand-backs per chunk  hand-overs');
