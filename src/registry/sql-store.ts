@@ -211,22 +211,28 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async attemptStarted(streamId: string, chunkId: string): Promise<void> {
-    const count = (client: SqlClient) =>
-      client.query(
+    const fence = this.fence;
+    const token = fence?.tokenOf(streamId) ?? null;
+    if (fence === null) {
+      await this.db.query(
         `INSERT INTO chunk_attempts (stream_id, chunk_id, interrupted) VALUES ($1, $2, 1)
          ON CONFLICT (stream_id, chunk_id) DO UPDATE SET interrupted = chunk_attempts.interrupted + 1, updated_at = now()`,
         [streamId, chunkId],
       );
-    const fence = this.fence;
-    if (fence === null) {
-      await count(this.db);
       return;
     }
-    // A former owner must not count attempts at the new owner's chunks (they could dead-letter one).
-    await this.db.transaction(async (client) => {
-      await enforceFence(client, streamId, fence);
-      await count(client);
-    });
+    // A former owner must not count attempts at the new owner's chunks (they could dead-letter
+    // one): counted only while the lease still carries our token, in one statement.
+    const { rows } = await this.db.query(
+      `WITH lease AS (SELECT 1 FROM stream_leases WHERE stream_id = $1 AND token = $3 FOR SHARE)
+       INSERT INTO chunk_attempts (stream_id, chunk_id, interrupted) SELECT $1, $2, 1 FROM lease
+       ON CONFLICT (stream_id, chunk_id) DO UPDATE SET interrupted = chunk_attempts.interrupted + 1, updated_at = now()
+       RETURNING 1`,
+      [streamId, chunkId, token ?? -1],
+    );
+    if (rows.length > 0) return;
+    await enforceFence(this.db, streamId, fence); // throws LEASE_LOST, saying who holds the lease now
+    throw new PaddockError('LEASE_LOST', `attempt at ${streamId}/${chunkId} not counted: the lease of replica ${fence.replicaId} changed meanwhile`);
   }
 
   async attemptEnded(streamId: string, chunkId: string): Promise<void> {
