@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkDelivery } from '../../machines/types.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { StreamOwnership } from '../../src/ownership/index.ts';
-import { createPostgresDatabase, type Database } from '../../src/registry/database.ts';
+import type { Database } from '../../src/registry/database.ts';
 import { LeaseTable } from '../../src/registry/leases.ts';
-import { migrate } from '../../src/registry/migrations.ts';
-import { createScratchDatabase, serviceAvailable } from '../helpers/services.ts';
+import { migratedScratchDatabase } from '../helpers/migrated-database.ts';
+import { serviceAvailable } from '../helpers/services.ts';
 
 const postgresUp = await serviceAvailable('postgres');
 const TTL_MS = 1500;
@@ -31,7 +31,7 @@ interface Replica {
 
 describe.skipIf(!postgresUp)('stream ownership across replicas', () => {
   let db: Database;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let leases: LeaseTable;
   const replicas: Replica[] = [];
 
@@ -75,17 +75,13 @@ describe.skipIf(!postgresUp)('stream ownership across replicas', () => {
   };
 
   beforeAll(async () => {
-    const scratch = await createScratchDatabase();
-    drop = scratch.drop;
-    db = createPostgresDatabase(scratch.url);
-    await migrate(db);
+    ({ db, close } = await migratedScratchDatabase());
     leases = new LeaseTable(db);
   });
 
   afterAll(async () => {
     for (const replica of replicas) await replica.ownership.stop().catch(() => {});
-    await db?.close();
-    await drop?.();
+    await close?.();
   });
 
   it('routes each stream to one replica, balances them, hands streams to a replica that joins, and takes over from one that stops renewing', async () => {

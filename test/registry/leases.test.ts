@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaddockError } from '../../src/errors/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
-import { createPostgresDatabase, type Database } from '../../src/registry/database.ts';
+import type { Database } from '../../src/registry/database.ts';
 import { LeaseTable, type WriteFence } from '../../src/registry/leases.ts';
 import { MemoryHotCache } from '../../src/registry/memory-cache.ts';
-import { migrate } from '../../src/registry/migrations.ts';
 import { SqlRegistryStore } from '../../src/registry/sql-store.ts';
 import { chunk, newHorseUpdate } from '../helpers/registry-fixtures.ts';
-import { createScratchDatabase, serviceAvailable } from '../helpers/services.ts';
+import { migratedScratchDatabase } from '../helpers/migrated-database.ts';
+import { serviceAvailable } from '../helpers/services.ts';
 
 const postgresUp = await serviceAvailable('postgres');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,20 +29,16 @@ function fixedFence(replicaId: string, tokens: Map<string, number>) {
 
 describe.skipIf(!postgresUp)('stream leases on PostgreSQL', () => {
   let db: Database;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let leases: LeaseTable;
 
   beforeAll(async () => {
-    const scratch = await createScratchDatabase();
-    drop = scratch.drop;
-    db = createPostgresDatabase(scratch.url);
-    await migrate(db);
+    ({ db, close } = await migratedScratchDatabase());
     leases = new LeaseTable(db);
   });
 
   afterAll(async () => {
-    await db?.close();
-    await drop?.();
+    await close?.();
   });
 
   it('gives a stream to one replica at a time, with a token that only grows', async () => {
