@@ -160,7 +160,7 @@ export class StreamOwnership implements WriteFence {
     }
     this.held.set(streamId, { token, releasing: false });
     this.hooks.onLease?.('acquired', streamId);
-    this.logger.info({ stream_id: streamId, token }, 'stream lease acquired');
+    this.logger.info({ stream_id: streamId, fencing_token: token }, 'stream lease acquired');
     return { route: true };
   }
 
@@ -175,7 +175,7 @@ export class StreamOwnership implements WriteFence {
     this.hooks.onLease?.('released', streamId);
     try {
       await this.options.leases.release(streamId, this.replicaId, held.token);
-      this.logger.info({ stream_id: streamId, token: held.token }, 'stream lease released');
+      this.logger.info({ stream_id: streamId, fencing_token: held.token }, 'stream lease released');
     } catch (error) {
       this.logger.warn({ stream_id: streamId, err: errorMessage(error) }, 'could not release a stream lease; it expires by itself');
     }
@@ -218,7 +218,7 @@ export class StreamOwnership implements WriteFence {
       this.hooks.onRenewal?.('renewed', renewed.size);
       if (lost.length > 0) this.hooks.onRenewal?.('lost', lost.length);
       for (const lease of lost) {
-        this.logger.warn({ stream_id: lease.streamId, token: lease.token }, 'stream lease lost: another replica took it over');
+        this.logger.warn({ stream_id: lease.streamId, fencing_token: lease.token }, 'stream lease lost: another replica took it over');
         this.lose(lease.streamId);
       }
       await this.readView();
