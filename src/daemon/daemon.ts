@@ -239,6 +239,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await source.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'stopping the source failed'));
       await feed;
       await supervisor.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'supervisor stop failed'));
+      // The ends of the chunk attempts cut short go in first: they count against the chunk if the
+      // absolute deadline ends the process; a lease left behind only expires.
+      await pipeline!.effects.settled();
       await ownership?.stop().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'leaving the cluster failed'));
       await source.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'closing the source failed'));
       await pipeline!.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'closing the registry failed'));

@@ -93,6 +93,13 @@ describe.skipIf(!postgresUp)('stream leases on PostgreSQL', () => {
     store.setWriteFence(oldFence);
     await store.saveChunk(chunk('cam', 1), [newHorseUpdate(1)]);
     expect(await store.registryVersion('cam')).toBe(1);
+    // While the lease carries the token, attempts are counted and uncounted as without leases.
+    await store.attemptStarted('cam', 'cam-c1');
+    await store.attemptStarted('cam', 'cam-c1');
+    expect(await store.interruptedAttempts('cam', 'cam-c1')).toBe(2);
+    await store.attemptEnded('cam', 'cam-c1');
+    await store.attemptEnded('cam', 'cam-c1');
+    expect(await store.interruptedAttempts('cam', 'cam-c1')).toBe(0);
 
     // The old owner pauses past its TTL; another replica takes the stream over.
     await db.query(`UPDATE stream_leases SET expires_at = now() WHERE stream_id = 'cam'`);
