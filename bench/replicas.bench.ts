@@ -104,11 +104,12 @@ async function takeover(): Promise<{ takeOver: number[]; nextChunk: number[] }> 
       const round: string[] = [];
       for (const streamId of owned) {
         const next = rows.find((row) => row.stream_id === streamId && row.processed_at > killedAt);
-        const acquired = cluster.allLogs().find((line) => line.msg === 'stream lease acquired' && line.stream_id === streamId && line.replica !== victim && Number(line.time) > killedAt.getTime());
-        if (next === undefined || acquired === undefined) continue;
-        samples.takeOver.push(Number(acquired.time) - killedAt.getTime());
+        // The first acquisition after the kill (a later hand-over may move the stream again).
+        const acquiredAt = Math.min(...cluster.allLogs().filter((line) => line.msg === 'stream lease acquired' && line.stream_id === streamId && line.replica !== victim && Number(line.time) > killedAt.getTime()).map((line) => Number(line.time)));
+        if (next === undefined || !Number.isFinite(acquiredAt)) continue;
+        samples.takeOver.push(acquiredAt - killedAt.getTime());
         samples.nextChunk.push(next.processed_at.getTime() - killedAt.getTime());
-        round.push(`${((Number(acquired.time) - killedAt.getTime()) / 1000).toFixed(1)} / ${((next.processed_at.getTime() - killedAt.getTime()) / 1000).toFixed(1)} s`);
+        round.push(`${((acquiredAt - killedAt.getTime()) / 1000).toFixed(1)} / ${((next.processed_at.getTime() - killedAt.getTime()) / 1000).toFixed(1)} s`);
       }
       console.log(`  kill ${kill + 1}: ${victim} owned ${owned.length} streams; taken over / next chunk persisted after ${round.join(', ')}`);
       await cluster.start(victim);
