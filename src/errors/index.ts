@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'USAGE'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'THUMBNAIL_TOO_LARGE'
   | 'THUMBNAIL_INVALID'
   | 'VERSION_CONFLICT'
@@ -78,6 +79,14 @@ export class UsageError extends PaddockError {
   override readonly name = 'UsageError';
   constructor(message: string) {
     super('USAGE', message);
+  }
+}
+
+/** A change that the registry's current state does not allow (e.g. nothing left to undo). */
+export class ConflictError extends PaddockError {
+  override readonly name = 'ConflictError';
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, { details });
   }
 }
 

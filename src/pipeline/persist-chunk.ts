@@ -35,6 +35,7 @@ export function horseUpdatesOf(outcome: ChunkOutcome, registry: RegistrySnapshot
       lastBox: horse.lastBox,
       thumbnail: thumbnail?.jpeg ?? null,
       thumbnailQuality: thumbnail?.quality ?? null,
+      sightingThumbnail: outcome.sightingThumbnails.get(horse.id) ?? null,
     };
   });
 }

@@ -4,7 +4,7 @@ import type { Detector, Embedder } from '../inference/index.ts';
 import type { Detection } from '../tracking/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
-import { BestThumbnails, encodeThumbnail } from '../thumbnails/index.ts';
+import { BestThumbnails, encodeSightingThumbnail, encodeThumbnail } from '../thumbnails/index.ts';
 import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
 import { decodeChunk, MotionGate, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail, InferenceWork } from './types.ts';
@@ -130,6 +130,7 @@ export async function processChunk(
 
   mark = performance.now();
   const thumbnails = new Map<string, EncodedThumbnail>();
+  const sightingThumbnails = new Map<string, Buffer>();
   const stored = new Map(registry.horses.map((horse) => [horse.id, horse]));
   await Promise.all(
     tracking.horses.map(async (horse) => {
@@ -137,13 +138,15 @@ export async function processChunk(
       const crop = crops.get(horse.thumbnailTrackKey);
       if (crop === undefined) return;
       const current = stored.get(horse.id);
-      if (current !== undefined && current.thumbnailBytes > 0 && (current.thumbnailQuality ?? -1) >= crop.quality) return;
+      const sighting = encodeSightingThumbnail(crop).then((jpeg) => sightingThumbnails.set(horse.id, jpeg));
+      if (current !== undefined && current.thumbnailBytes > 0 && (current.thumbnailQuality ?? -1) >= crop.quality) return sighting;
       thumbnails.set(horse.id, { jpeg: await encodeThumbnail(crop), quality: crop.quality });
+      await sighting;
     }),
   );
   timings.thumbnails += performance.now() - mark;
 
-  return { event, tracking, thumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, inference, frameWidth, frameHeight, partial, startedAt };
+  return { event, tracking, thumbnails, sightingThumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, inference, frameWidth, frameHeight, partial, startedAt };
 }
 
 /** Embeds the detections the tracker needs a vector for (ReID on demand); null for the others. */

@@ -28,6 +28,8 @@ export interface ChunkOutcome {
   event: ChunkEvent;
   tracking: ChunkTrackingResult;
   thumbnails: Map<string, EncodedThumbnail>;
+  /** A small JPEG of each horse's best view in this chunk, for its timeline. */
+  sightingThumbnails: Map<string, Buffer>;
   /** Stage times so far (persist and total are filled in when the chunk is saved). */
   timings: ChunkTimings;
   registryMatchMs: number;

@@ -62,3 +62,18 @@ export function mergeFeatureBanks(
     exemplars: selectDiverse([...primary.exemplars, ...secondary.exemplars], maxExemplars),
   };
 }
+
+/**
+ * A bank rebuilt from a horse's sightings (a split): the oldest sighting's appearance is the first
+ * appearance, the mean is weighted by each sighting's detections, the exemplars the most diverse.
+ */
+export function bankFromSightings(sightings: ReadonlyArray<{ appearance: Float32Array; detections: number }>, maxExemplars: number): FeatureBank {
+  const dim = sightings[0]!.appearance.length;
+  const mean = new Float32Array(dim);
+  for (const { appearance, detections } of sightings) {
+    const weight = Math.max(detections, 1);
+    for (let i = 0; i < dim; i += 1) mean[i] = mean[i]! + appearance[i]! * weight;
+  }
+  const vectors = sightings.map((sighting) => normalised(sighting.appearance));
+  return { first: vectors[0]!, mean: normalised(mean), exemplars: selectDiverse(vectors, maxExemplars) };
+}

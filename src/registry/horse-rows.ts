@@ -13,6 +13,14 @@ export function horseColumns(alias?: string): string {
 
 export const HORSE_COLUMNS = horseColumns();
 
+/** A horse the tracker may match and the registry lists: neither merged away nor deleted. */
+export function liveHorse(alias?: string): string {
+  const p = alias === undefined ? '' : `${alias}.`;
+  return `${p}merged_into IS NULL AND ${p}deleted_at IS NULL`;
+}
+
+export const LIVE_HORSE = liveHorse();
+
 /** The columns of a StoredHorse except its feature bank: what a write reads back. */
 export function horseScalarColumns(alias?: string): string {
   const p = alias === undefined ? '' : `${alias}.`;

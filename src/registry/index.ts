@@ -11,6 +11,8 @@ import { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
 
 export type { RegistryStore, RegistrySnapshot, StoredHorse, HorseChunkUpdate, ChunkRecord, SaveChunkResult, HorseSummary } from './types.ts';
 export { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
+export type { HorseDetail, HorseListing, Sighting, StreamOverview } from './browse.ts';
+export type { SplitResult, UndoResult } from './curation.ts';
 export { migrate } from './migrations.ts';
 export { LeaseTable, type ClusterView, type Lease, type WriteFence } from './leases.ts';
 

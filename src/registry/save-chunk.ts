@@ -3,15 +3,17 @@ import type { Logger } from '../log/index.ts';
 import { colorFor, encodeTrackerState, horseIdFor } from '../tracking/index.ts';
 import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
-import { encodeFeatureBank } from './feature-codec.ts';
+import { encodeFeatureBank, encodeVectors } from './feature-codec.ts';
 import { mergeFeatureBanks } from './feature-merge.ts';
-import { HORSE_COLUMNS, horseFromRow, horseFromScalars, horseScalarColumns, type HorseRow, type HorseScalarRow } from './horse-rows.ts';
+import { HORSE_COLUMNS, LIVE_HORSE, liveHorse, horseFromRow, horseFromScalars, horseScalarColumns, type HorseRow, type HorseScalarRow } from './horse-rows.ts';
 import type { HotCache } from './hot-cache.ts';
 import { enforceFence, type WriteFence } from './leases.ts';
 import { herdFrom, streamState } from './stream-rows.ts';
 import type { ChunkRecord, HorseChunkUpdate, SaveChunkResult, StoredHorse } from './types.ts';
 
 export const MAX_THUMBNAIL_BYTES = 102_400;
+/** The database's CHECK on horse_sightings.thumbnail. */
+export const MAX_SIGHTING_THUMBNAIL_BYTES = 32_768;
 
 /** What the save path takes from the store that owns it (see SqlRegistryStore). */
 export interface ChunkSaverDeps {
@@ -49,6 +51,9 @@ export class ChunkSaver {
 
   async save(chunk: ChunkRecord, updates: HorseChunkUpdate[]): Promise<SaveChunkResult> {
     for (const update of updates) {
+      if (update.sightingThumbnail != null && update.sightingThumbnail.byteLength > MAX_SIGHTING_THUMBNAIL_BYTES) {
+        throw new PaddockError('THUMBNAIL_TOO_LARGE', `sighting thumbnail of ${chunk.streamId}/${update.id} is ${update.sightingThumbnail.byteLength} bytes; the limit is ${MAX_SIGHTING_THUMBNAIL_BYTES}`);
+      }
       if (update.thumbnail !== null && update.thumbnail.byteLength > MAX_THUMBNAIL_BYTES) {
         throw new PaddockError(
           'THUMBNAIL_TOO_LARGE',
@@ -129,6 +134,7 @@ export class ChunkSaver {
       }
       horses.push(...updated);
     }
+    await this.insertSightings(client, chunk, updates);
     const row = stream.rows[0]!;
     return {
       meta: { instance, registryVersion: Number(row.registry_version), herd: herdFrom(row) },
@@ -136,10 +142,54 @@ export class ChunkSaver {
     };
   }
 
+  /** One timeline row per horse seen in the chunk (see migrations/010_curation.sql). */
+  private async insertSightings(client: SqlClient, chunk: ChunkRecord, updates: HorseChunkUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const appearances = updates.map((update) => encodeVectors([update.features.mean], update.features.mean.length));
+    const thumbnails = updates.map((update) => update.sightingThumbnail ?? null);
+    const offsets = (buffers: ReadonlyArray<Buffer | null>) => {
+      let at = 0;
+      return buffers.map((buffer) => {
+        const offset = at;
+        at += buffer?.byteLength ?? 0;
+        return offset;
+      });
+    };
+    await client.query(
+      `INSERT INTO horse_sightings (stream_id, horse_id, chunk_id, sequence, first_seen, last_seen, detections, confidence, box, appearance, thumbnail)
+       SELECT $1, u.id, $2, $3, u.first_seen, u.last_seen, u.detections, u.confidence,
+              CASE WHEN u.bx IS NULL THEN NULL ELSE ARRAY[u.bx, u.by, u.bw, u.bh] END,
+              substring($4::bytea FROM u.a_off + 1 FOR u.a_len),
+              CASE WHEN u.t_len IS NULL THEN NULL ELSE substring($5::bytea FROM u.t_off + 1 FOR u.t_len) END
+         FROM unnest($6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[],
+                     $15::int[], $16::int[], $17::int[], $18::int[]) AS u(id, first_seen, last_seen, detections, confidence, bx, by, bw, bh, a_off, a_len, t_off, t_len)`,
+      [
+        chunk.streamId,
+        chunk.chunkId,
+        chunk.sequence,
+        Buffer.concat(appearances),
+        Buffer.concat(thumbnails.filter((thumbnail): thumbnail is Buffer => thumbnail !== null)),
+        updates.map((u) => u.id),
+        updates.map((u) => u.firstSeen),
+        updates.map((u) => u.lastSeen),
+        updates.map((u) => u.detections),
+        updates.map((u) => u.confidence),
+        updates.map((u) => u.lastBox?.x ?? null),
+        updates.map((u) => u.lastBox?.y ?? null),
+        updates.map((u) => u.lastBox?.w ?? null),
+        updates.map((u) => u.lastBox?.h ?? null),
+        offsets(appearances),
+        appearances.map((a) => a.byteLength),
+        offsets(thumbnails),
+        thumbnails.map((t) => (t === null ? null : t.byteLength)),
+      ],
+    );
+  }
+
   /** The stream's live horse count and next tracking number, for the cache meta. */
   private async streamCounts(streamId: string): Promise<Pick<CacheMeta, 'liveCount' | 'nextTrackingId'>> {
     const { rows } = await this.deps.db.query<{ max_tracking_id: number | null; live_count: number }>(
-      `SELECT max(tracking_id) AS max_tracking_id, count(*) FILTER (WHERE merged_into IS NULL) AS live_count FROM horses WHERE stream_id = $1`,
+      `SELECT max(tracking_id) AS max_tracking_id, count(*) FILTER (WHERE ${LIVE_HORSE}) AS live_count FROM horses WHERE stream_id = $1`,
       [streamId],
     );
     return { nextTrackingId: Number(rows[0]?.max_tracking_id ?? 0) + 1, liveCount: Number(rows[0]?.live_count ?? 0) };
@@ -190,7 +240,7 @@ export class ChunkSaver {
          version = h.version + 1,
          updated_at = now()
        FROM u
-       WHERE h.stream_id = $1 AND h.id = u.id AND h.version = u.base_version AND h.merged_into IS NULL AND h.feature_dim = u.dim
+       WHERE h.stream_id = $1 AND h.id = u.id AND h.version = u.base_version AND ${liveHorse('h')} AND h.feature_dim = u.dim
        RETURNING ${horseScalarColumns('h')}`,
       [streamId, ...binary, changed.map((u) => u.id), changed.map((u) => u.baseVersion), ...columns],
     );
@@ -208,8 +258,8 @@ export class ChunkSaver {
     stale: StaleWrite,
     renumbered: Map<string, string>,
   ): Promise<HorseChunkUpdate[]> {
-    const current = await this.deps.db.query<HorseRow & { merged_into: string | null }>(
-      `SELECT ${HORSE_COLUMNS}, merged_into FROM horses WHERE stream_id = $1 AND id = ANY($2::text[])`,
+    const current = await this.deps.db.query<HorseRow & { merged_into: string | null; deleted_at: Date | null }>(
+      `SELECT ${HORSE_COLUMNS}, merged_into, deleted_at FROM horses WHERE stream_id = $1 AND id = ANY($2::text[])`,
       [streamId, stale.staleIds],
     );
     const byId = new Map(current.rows.map((row) => [row.id, row]));
@@ -228,12 +278,18 @@ export class ChunkSaver {
         rebased.push({ ...update, isNew: true, baseVersion: 0, exemplarsChanged: true });
         continue;
       }
+      if (row.deleted_at !== null) {
+        // Deleted by an operator while the chunk was tracked: it must never come back.
+        this.deps.logger.info({ stream_id: streamId, horse_id: update.id }, 'horse deleted meanwhile; its sighting in this chunk is dropped');
+        continue;
+      }
       if (row.merged_into !== null) {
-        row = (await this.deps.db.query<HorseRow & { merged_into: string | null }>(
-          `SELECT ${HORSE_COLUMNS}, merged_into FROM horses WHERE stream_id = $1 AND id = $2`,
+        row = (await this.deps.db.query<HorseRow & { merged_into: string | null; deleted_at: Date | null }>(
+          `SELECT ${HORSE_COLUMNS}, merged_into, deleted_at FROM horses WHERE stream_id = $1 AND id = $2`,
           [streamId, row.merged_into],
         )).rows[0];
         if (row === undefined) throw new PaddockError('INTERNAL', `horse ${streamId}/${update.id} was merged into a missing horse`);
+        if (row.deleted_at !== null) continue;
       }
       const stored = horseFromRow(row);
       rebased.push({

@@ -3,12 +3,12 @@ import type { Logger } from '../log/index.ts';
 import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../tracking/index.ts';
 import type { CacheMeta } from './cache-entry.ts';
 import type { Database, SqlClient } from './database.ts';
-import { encodeFeatureBank } from './feature-codec.ts';
-import { mergeFeatureBanks } from './feature-merge.ts';
-import { HORSE_COLUMNS, horseFromRow, summaryOf, type HorseRow } from './horse-rows.ts';
+import { HORSE_COLUMNS, LIVE_HORSE, horseFromRow, summaryOf, type HorseRow } from './horse-rows.ts';
 import type { CacheLoad, HotCache } from './hot-cache.ts';
 import { enforceFence, LeaseTable, type WriteFence } from './leases.ts';
 import { ChunkSaver } from './save-chunk.ts';
+import { RegistryBrowser } from './browse.ts';
+import { RegistryCuration, unknownHorse } from './curation.ts';
 import { herdFrom, streamState } from './stream-rows.ts';
 import type {
   ChunkRecord,
@@ -54,6 +54,10 @@ export class SqlRegistryStore implements RegistryStore {
   private fence: WriteFence | null = null;
   /** Stream leases and replica liveness (src/ownership decides what to do with them). */
   readonly leases: LeaseTable;
+  /** Operator changes: rename, official, delete, merge, split, undo. */
+  readonly curation: RegistryCuration;
+  /** Read-only views for the API and the web app. */
+  readonly browse: RegistryBrowser;
 
   constructor(
     private readonly db: Database,
@@ -64,6 +68,8 @@ export class SqlRegistryStore implements RegistryStore {
     this.kind = db.kind;
     this.hooks = options.hooks ?? {};
     this.leases = new LeaseTable(db);
+    this.curation = new RegistryCuration(db, { maxExemplars: options.maxExemplars, afterChange: (streamId, removed) => this.rewarm(streamId, removed) });
+    this.browse = new RegistryBrowser(db);
     this.saver = new ChunkSaver({
       db,
       cache,
@@ -190,7 +196,7 @@ export class SqlRegistryStore implements RegistryStore {
   private async loadFromDatabase(client: SqlClient, streamId: string): Promise<RegistrySnapshot> {
     const [horses, stream] = await Promise.all([
       client.query<HorseRow>(
-        `SELECT ${HORSE_COLUMNS} FROM horses WHERE stream_id = $1 AND merged_into IS NULL ORDER BY last_seen DESC, tracking_id`,
+        `SELECT ${HORSE_COLUMNS} FROM horses WHERE stream_id = $1 AND ${LIVE_HORSE} ORDER BY last_seen DESC, tracking_id`,
         [streamId],
       ),
       streamState(client, streamId),
@@ -266,99 +272,40 @@ export class SqlRegistryStore implements RegistryStore {
 
   async listHorses(streamId: string): Promise<HorseSummary[]> {
     const { rows } = await this.db.query<HorseRow>(
-      `SELECT ${HORSE_COLUMNS} FROM horses WHERE stream_id = $1 AND merged_into IS NULL ORDER BY tracking_id`,
+      `SELECT ${HORSE_COLUMNS} FROM horses WHERE stream_id = $1 AND ${LIVE_HORSE} ORDER BY tracking_id`,
       [streamId],
     );
     return rows.map((row) => summaryOf(horseFromRow(row)));
   }
 
   async rename(streamId: string, horseId: string, name: string): Promise<void> {
-    const trimmed = name.trim();
-    if (trimmed.length === 0 || trimmed.length > 200) throw new UsageError('a horse name must have 1 to 200 characters');
-    // Names are printed in terminals and logs: no control characters (escape sequences, newlines).
-    if (/\p{Cc}/u.test(trimmed)) throw new UsageError('a horse name must not contain control characters');
-    await this.db.transaction(async (client) => {
-      await this.bumpStream(client, streamId);
-      const { rows } = await client.query(
-        'UPDATE horses SET name = $3, version = version + 1, updated_at = now() WHERE stream_id = $1 AND id = $2 AND merged_into IS NULL RETURNING id',
-        [streamId, horseId, trimmed],
-      );
-      if (rows.length === 0) throw await this.unknownHorse(client, streamId, horseId);
-    });
-    await this.rewarm(streamId, []);
+    await this.curation.rename(streamId, horseId, name);
   }
 
   async merge(streamId: string, keepId: string, dropId: string): Promise<MergeResult> {
-    if (keepId === dropId) throw new UsageError('cannot merge a horse into itself');
-    const result = await this.db.transaction(async (client) => {
-      const registryVersion = await this.bumpStream(client, streamId);
-      const { rows } = await client.query<HorseRow & { merged_into: string | null; avatar_thumbnail: Uint8Array | null }>(
-        `SELECT ${HORSE_COLUMNS}, merged_into, avatar_thumbnail FROM horses WHERE stream_id = $1 AND id = ANY($2::text[]) FOR UPDATE`,
-        [streamId, [keepId, dropId]],
-      );
-      const keepRow = rows.find((row) => row.id === keepId && row.merged_into === null);
-      const dropRow = rows.find((row) => row.id === dropId && row.merged_into === null);
-      if (keepRow === undefined) throw await this.unknownHorse(client, streamId, keepId);
-      if (dropRow === undefined) throw await this.unknownHorse(client, streamId, dropId);
-      const keep = horseFromRow(keepRow);
-      const drop = horseFromRow(dropRow);
-      const [older, newer] = keep.firstDetected <= drop.firstDetected ? [keep, drop] : [drop, keep];
-      const features = mergeFeatureBanks(older.features, older.totalDetections, newer.features, newer.totalDetections, this.options.maxExemplars);
-      const takeDropThumbnail =
-        dropRow.avatar_thumbnail !== null && (keepRow.avatar_thumbnail === null || (drop.thumbnailQuality ?? -1) > (keep.thumbnailQuality ?? -1));
-      const total = keep.totalDetections + drop.totalDetections;
-      const confidence = total > 0 ? (keep.confidenceScore * keep.totalDetections + drop.confidenceScore * drop.totalDetections) / total : keep.confidenceScore;
-      const newest = keep.lastSeen >= drop.lastSeen ? keep : drop;
-      const encoded = encodeFeatureBank(features);
-      const updated = await client.query<HorseRow>(
-        `UPDATE horses SET feature_dim = $3, feature_first = $4, feature_mean = $5, feature_exemplars = $6, feature_exemplar_count = $7,
-                total_detections = $8, confidence_score = $9, first_detected = $10, last_seen = $11, last_box = $12,
-                avatar_thumbnail = CASE WHEN $13 THEN $14::bytea ELSE avatar_thumbnail END,
-                thumbnail_quality = CASE WHEN $13 THEN $15::float8 ELSE thumbnail_quality END,
-                version = version + 1, updated_at = now()
-          WHERE stream_id = $1 AND id = $2 RETURNING ${HORSE_COLUMNS}`,
-        [
-          streamId,
-          keepId,
-          encoded.dim,
-          encoded.first,
-          encoded.mean,
-          encoded.exemplars,
-          encoded.exemplarCount,
-          total,
-          confidence,
-          older.firstDetected,
-          newest.lastSeen,
-          newest.lastBox === null ? null : [newest.lastBox.x, newest.lastBox.y, newest.lastBox.w, newest.lastBox.h],
-          takeDropThumbnail,
-          takeDropThumbnail ? dropRow.avatar_thumbnail : null,
-          takeDropThumbnail ? drop.thumbnailQuality : null,
-        ],
-      );
-      await client.query(
-        `UPDATE horses SET merged_into = $3, version = version + 1, updated_at = now() WHERE stream_id = $1 AND id = $2`,
-        [streamId, dropId, keepId],
-      );
-      return { keep: horseFromRow(updated.rows[0]!), dropId, registryVersion };
-    });
-    await this.rewarm(streamId, [dropId]);
-    return result;
+    return this.curation.merge(streamId, keepId, dropId);
   }
 
   async thumbnail(streamId: string, horseId: string): Promise<Buffer | null> {
     const { rows } = await this.db.query<{ avatar_thumbnail: Uint8Array | null }>(
-      'SELECT avatar_thumbnail FROM horses WHERE stream_id = $1 AND id = $2 AND merged_into IS NULL',
+      `SELECT avatar_thumbnail FROM horses WHERE stream_id = $1 AND id = $2 AND ${LIVE_HORSE}`,
       [streamId, horseId],
     );
-    if (rows[0] === undefined) throw await this.unknownHorse(this.db, streamId, horseId);
+    if (rows[0] === undefined) throw await unknownHorse(this.db, streamId, horseId);
     const bytes = rows[0].avatar_thumbnail;
     return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  async prune(inactiveDays: number, now: Date = new Date()): Promise<PruneResult> {
+  async prune(inactiveDays: number, now: Date = new Date(), sightingDays?: number): Promise<PruneResult> {
     // 0 would drop the avatars of horses seen minutes ago.
     if (!Number.isFinite(inactiveDays) || inactiveDays < 1) throw new UsageError('--inactive-days must be at least 1');
+    if (sightingDays !== undefined && (!Number.isFinite(sightingDays) || sightingDays < 1)) throw new UsageError('sighting retention must be at least 1 day');
     const cutoff = new Date(now.getTime() - inactiveDays * 86_400_000);
+    // The timeline's rows (one per horse per chunk) are the registry's one growing table: kept for a window.
+    const sightingsDropped =
+      sightingDays === undefined
+        ? 0
+        : (await this.db.query('DELETE FROM horse_sightings WHERE last_seen < $1 RETURNING 1', [new Date(now.getTime() - sightingDays * 86_400_000)])).rows.length;
     const { inactive, dropped } = await this.db.transaction(async (client) => {
       const found = await client.query<{ stream_id: string; id: string }>(
         'SELECT stream_id, id FROM horses WHERE last_seen < $1 AND merged_into IS NULL ORDER BY stream_id, id',
@@ -385,7 +332,7 @@ export class SqlRegistryStore implements RegistryStore {
       await this.cacheWrites.get(streamId);
       cacheEntriesDropped += (await this.cache.remove(streamId, ids)) ?? 0;
     }
-    return { thumbnailsDropped: dropped, cacheEntriesDropped, horsesInactive: inactive.length };
+    return { thumbnailsDropped: dropped, cacheEntriesDropped, horsesInactive: inactive.length, sightingsDropped };
   }
 
   async setHerd(streamId: string, herd: HerdSettings | null): Promise<void> {
@@ -395,7 +342,7 @@ export class SqlRegistryStore implements RegistryStore {
     await this.db.transaction(async (client) => {
       if (herd !== null && herd.officialIds.length > 0) {
         const { rows } = await client.query<{ id: string }>(
-          'SELECT id FROM horses WHERE stream_id = $1 AND id = ANY($2::text[]) AND merged_into IS NULL',
+          `SELECT id FROM horses WHERE stream_id = $1 AND id = ANY($2::text[]) AND ${LIVE_HORSE}`,
           [streamId, herd.officialIds],
         );
         const known = new Set(rows.map((row) => row.id));
@@ -422,18 +369,8 @@ export class SqlRegistryStore implements RegistryStore {
     return Number(rows[0]!.registry_version);
   }
 
-  private async unknownHorse(client: SqlClient, streamId: string, horseId: string): Promise<PaddockError> {
-    const { rows } = await client.query<{ merged_into: string | null }>('SELECT merged_into FROM horses WHERE stream_id = $1 AND id = $2', [
-      streamId,
-      horseId,
-    ]);
-    const mergedInto = rows[0]?.merged_into;
-    if (mergedInto) return new NotFoundError(`horse ${horseId} of stream ${streamId} was merged into ${mergedInto}`, { mergedInto });
-    return new NotFoundError(`unknown horse ${horseId} in stream ${streamId}`);
-  }
-
   /** After an operator change: drop stale entries, then warm the cache from the database. */
-  private async rewarm(streamId: string, removedIds: string[]): Promise<void> {
+  async rewarm(streamId: string, removedIds: string[]): Promise<void> {
     await this.cacheWrites.get(streamId);
     await this.cache.remove(streamId, removedIds);
     const snapshot = await this.loadFromDatabase(this.db, streamId);

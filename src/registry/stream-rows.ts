@@ -1,4 +1,5 @@
 import type { SqlClient } from './database.ts';
+import { LIVE_HORSE } from './horse-rows.ts';
 import type { HerdSettings } from './types.ts';
 
 /** A stream's row with its horse counts; every column is null for a stream never written. */
@@ -15,7 +16,7 @@ export async function streamState(client: SqlClient, streamId: string): Promise<
   const { rows } = await client.query<StreamRow>(
     `SELECT s.registry_version, s.herd_expected_count, s.herd_official_ids, s.tracker_state,
             (SELECT max(tracking_id) FROM horses WHERE stream_id = $1) AS max_tracking_id,
-            (SELECT count(*) FROM horses WHERE stream_id = $1 AND merged_into IS NULL) AS live_count
+            (SELECT count(*) FROM horses WHERE stream_id = $1 AND ${LIVE_HORSE}) AS live_count
        FROM (SELECT 1) AS one LEFT JOIN streams s ON s.stream_id = $1`,
     [streamId],
   );

@@ -53,6 +53,8 @@ export interface HorseChunkUpdate {
   lastBox: Box | null;
   thumbnail: Buffer | null;
   thumbnailQuality: number | null;
+  /** A small JPEG of this chunk's best view, for the horse's timeline (unset: none). */
+  sightingThumbnail?: Buffer | null;
 }
 
 export interface ChunkRecord {
@@ -97,6 +99,8 @@ export interface PruneResult {
   thumbnailsDropped: number;
   cacheEntriesDropped: number;
   horsesInactive: number;
+  /** Timeline rows older than the sighting retention, deleted. */
+  sightingsDropped: number;
 }
 
 export interface MergeResult {
@@ -122,7 +126,8 @@ export interface RegistryStore {
   rename(streamId: string, horseId: string, name: string): Promise<void>;
   merge(streamId: string, keepId: string, dropId: string): Promise<MergeResult>;
   thumbnail(streamId: string, horseId: string): Promise<Buffer | null>;
-  prune(inactiveDays: number, now?: Date): Promise<PruneResult>;
+  /** Thumbnails and cache entries of horses unseen for inactiveDays; sightings older than sightingDays (when given). */
+  prune(inactiveDays: number, now?: Date, sightingDays?: number): Promise<PruneResult>;
   setHerd(streamId: string, herd: HerdSettings | null): Promise<void>;
   close(): Promise<void>;
 }

@@ -53,3 +53,14 @@ export async function encodeThumbnail(crop: ThumbnailCrop): Promise<Buffer> {
     details: { bytes: smallest?.length, limit: MAX_THUMBNAIL_BYTES },
   });
 }
+
+/** Sighting thumbnails (a horse's timeline): small, one encode, always far below the 32 KB column limit. */
+export const SIGHTING_THUMBNAIL_SIZE = 96;
+
+export async function encodeSightingThumbnail(crop: ThumbnailCrop): Promise<Buffer> {
+  const { width, height, data } = crop;
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .resize({ width: SIGHTING_THUMBNAIL_SIZE, height: SIGHTING_THUMBNAIL_SIZE, fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 70 })
+    .toBuffer();
+}

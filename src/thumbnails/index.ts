@@ -4,4 +4,4 @@
  */
 export { thumbnailQuality, cropForThumbnail, cropRegion, THUMBNAIL_MARGIN, type ThumbnailCrop } from './crop.ts';
 export { BestThumbnails } from './best.ts';
-export { encodeThumbnail, MAX_THUMBNAIL_BYTES, TARGET_THUMBNAIL_BYTES, THUMBNAIL_SIZE } from './encode.ts';
+export { encodeSightingThumbnail, encodeThumbnail, MAX_THUMBNAIL_BYTES, SIGHTING_THUMBNAIL_SIZE, TARGET_THUMBNAIL_BYTES, THUMBNAIL_SIZE } from './encode.ts';
