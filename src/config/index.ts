@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +95,10 @@ const environmentSchema = z.object({
   PADDOCK_SHUTDOWN_DEADLINE_S: numberFrom(1, 3600).default(30),
   PADDOCK_MAX_DELIVERIES: intFrom(1, 100).default(5),
   PADDOCK_PRUNE_INACTIVE_DAYS: intFrom(1, 36500).default(90),
+  PADDOCK_SIGHTING_RETENTION_DAYS: intFrom(1, 36500).default(7),
   PADDOCK_REPLICA_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits or ._:-').optional(),
+  PADDOCK_API_TOKENS: z.string().optional(),
+  PADDOCK_API_TOKENS_FILE: optionalString,
   PADDOCK_LEASE_TTL_S: numberFrom(0, 3600)
     .refine((value) => value === 0 || value >= 1, 'must be 0 (no leases: one replica only) or at least 1')
     .default(15),
@@ -123,13 +127,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaddockConfig 
       variable,
     });
   }
-  return configFrom(parsed.data, env.PADDOCK_EP !== undefined);
+  return configFrom(parsed.data, env.PADDOCK_EP !== undefined, apiTokensFrom(parsed.data));
+}
+
+export type ApiScope = 'read' | 'admin';
+export interface ApiToken {
+  scope: ApiScope;
+  token: string;
+}
+
+const MIN_API_TOKEN_LENGTH = 16;
+
+/**
+ * `scope:token` entries, comma- or newline-separated (a file may have `#` comments), from
+ * PADDOCK_API_TOKENS and PADDOCK_API_TOKENS_FILE together. Empty: no token configured.
+ */
+function apiTokensFrom(e: Environment): ApiToken[] {
+  const sources: Array<{ variable: string; text: string }> = [];
+  if (e.PADDOCK_API_TOKENS !== undefined) sources.push({ variable: 'PADDOCK_API_TOKENS', text: e.PADDOCK_API_TOKENS });
+  if (e.PADDOCK_API_TOKENS_FILE !== undefined) {
+    try {
+      sources.push({ variable: 'PADDOCK_API_TOKENS_FILE', text: readFileSync(e.PADDOCK_API_TOKENS_FILE, 'utf8') });
+    } catch (error) {
+      throw new ConfigError(`invalid PADDOCK_API_TOKENS_FILE: cannot read ${e.PADDOCK_API_TOKENS_FILE}: ${(error as Error).message}`, { variable: 'PADDOCK_API_TOKENS_FILE' });
+    }
+  }
+  const tokens: ApiToken[] = [];
+  for (const { variable, text } of sources) {
+    const entries = text
+      .split(/\r?\n/)
+      .map((line) => line.replace(/#.*$/, ''))
+      .flatMap((line) => line.split(','))
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0);
+    entries.forEach((entry, index) => {
+      const colon = entry.indexOf(':');
+      const scope = entry.slice(0, colon);
+      const token = entry.slice(colon + 1);
+      const where = `entry ${index + 1}`;
+      if (colon < 0 || (scope !== 'read' && scope !== 'admin')) {
+        throw new ConfigError(`invalid ${variable}: ${where} must be read:<token> or admin:<token>`, { variable });
+      }
+      if (token.length < MIN_API_TOKEN_LENGTH || /\s/.test(token)) {
+        throw new ConfigError(`invalid ${variable}: ${where} needs a token of at least ${MIN_API_TOKEN_LENGTH} characters without spaces`, { variable });
+      }
+      tokens.push({ scope, token });
+    });
+  }
+  return tokens;
 }
 
 /** The configuration paddock runs with; its type follows from the schema through configFrom. */
 export type PaddockConfig = ReturnType<typeof configFrom>;
 
-function configFrom(e: Environment, providersAskedFor: boolean) {
+function configFrom(e: Environment, providersAskedFor: boolean, apiTokens: ApiToken[] = []) {
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -173,6 +224,8 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
     httpPort: e.PADDOCK_HTTP_PORT,
     /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
     httpHost: e.PADDOCK_HTTP_HOST,
+    /** Bearer tokens of the HTTP API (PADDOCK_API_TOKENS, PADDOCK_API_TOKENS_FILE); none: loopback clients only. */
+    apiTokens,
     /** Streams that get their own `stream` label in metrics; the rest share `stream="other"`. */
     metricsMaxStreams: e.PADDOCK_METRICS_MAX_STREAMS,
     logLevel: e.PADDOCK_LOG_LEVEL,
@@ -187,6 +240,8 @@ function configFrom(e: Environment, providersAskedFor: boolean) {
     shutdownDeadlineMs: e.PADDOCK_SHUTDOWN_DEADLINE_S * 1000,
     maxDeliveries: e.PADDOCK_MAX_DELIVERIES,
     pruneInactiveDays: e.PADDOCK_PRUNE_INACTIVE_DAYS,
+    /** Days of sightings (the horses' timelines) the prune keeps. */
+    sightingRetentionDays: e.PADDOCK_SIGHTING_RETENTION_DAYS,
     /**
      * Stream ownership (src/ownership) when several replicas share one consumer: this replica's
      * name (unique per replica; the host name by default, stable across restarts) and the lease

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { startSupervisor, type SupervisorHandle } from '../../machines/index.ts';
 import type { PaddockConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
-import { createHttpServer, readinessFromChecks, type HttpServer } from '../http/index.ts';
+import { ApiAuth, createHttpServer, readinessFromChecks, type HttpServer } from '../http/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { ExecutionProvider } from '../config/index.ts';
@@ -12,6 +12,9 @@ import { openPipeline, type Pipeline } from '../pipeline/index.ts';
 import {
   connectNats,
   createEventPublisher,
+  createEventPublisherTo,
+  EventHub,
+  feedHubFromNats,
   openJetStreamSource,
   openWatchSource,
   type ChunkSource,
@@ -62,8 +65,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let nats: NatsLink | null = null;
   let events: EventPublisher | null = null;
   const modelRoles = new Map<string, 'detector' | 'reid'>();
+  // Live events for the API's event streams: every replica's through NATS, or this process's.
+  const hub = new EventHub(logger);
+  const apiAuth = new ApiAuth(config.apiTokens);
 
   const http: HttpServer = createHttpServer({
+    api: { store: () => pipeline?.store ?? null, auth: apiAuth, feed: hub, events: () => events, logger },
     metricsRegistry: metrics.registry,
     port: config.httpPort,
     host: config.httpHost,
@@ -82,6 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const address = await http.start();
   logger.info({ url: address.url }, 'http endpoints up');
+  if (apiAuth.open) logger.warn({ url: address.url }, 'no API token configured (PADDOCK_API_TOKENS): the registry API and web app answer loopback clients only');
 
   // Output events need NATS, which connects after the models load: observers look it up late.
   const observers = createObservers(logger, metrics, () => events);
@@ -121,6 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     if (options.watchDir !== undefined) {
       source = await openWatchSource({ dir: options.watchDir, logger, hooks: sourceHooks, probeOptions: decodeOptionsFromConfig(config) });
+      events = createEventPublisherTo((event) => hub.emit(event), { logger });
     } else {
       nats = await connectNats(config.nats, { logger, name: 'paddock' });
       const topology = config.natsTopology;
@@ -139,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         maxAckPending: topology.maxAckPending,
       });
       events = createEventPublisher(nats.nc, { logger, subjectPrefix: `${topology.subjectPrefix}.events` });
+      feedHubFromNats(nats.nc, hub, logger, `${topology.subjectPrefix}.events`);
     }
   } catch (error) {
     await pipeline.close().catch(() => {});
@@ -199,8 +209,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const actorGauge = setInterval(() => metrics.setActorStates(supervisor.actorCounts()), ACTOR_GAUGE_INTERVAL_MS);
   const prune = async () => {
     try {
-      const result = await pipeline!.store.prune(config.pruneInactiveDays);
-      logger.info({ inactive_days: config.pruneInactiveDays, ...result }, 'daily prune');
+      const result = await pipeline!.store.prune(config.pruneInactiveDays, new Date(), config.sightingRetentionDays);
+      logger.info({ inactive_days: config.pruneInactiveDays, sighting_days: config.sightingRetentionDays, ...result }, 'daily prune');
     } catch (error) {
       observers.error(error, 'daily prune failed');
     }

@@ -1,10 +1,22 @@
-import { fastify, LogController } from 'fastify';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import { fastify, LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { PROJECT_ROOT } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { endEventStreams } from './api/event-stream.ts';
+import { registerApiRoutes, type ApiOptions } from './api/routes.ts';
 import type { Readiness } from './readiness.ts';
 
 export * from './readiness.ts';
+export { ApiAuth } from './api/auth.ts';
+export type { ApiOptions } from './api/routes.ts';
+
+/** The web app's static files (no build step): index.html and assets/. */
+export const WEB_ROOT = path.join(PROJECT_ROOT, 'web');
 
 export interface HttpServerOptions {
   metricsRegistry: Registry;
@@ -14,6 +26,8 @@ export interface HttpServerOptions {
   /** Default 0.0.0.0 so Prometheus and the kubelet can reach it. */
   host?: string;
   logger: Logger;
+  /** The registry API and web app; unset: only the probes and metrics. */
+  api?: ApiOptions;
 }
 
 export interface HttpServer {
@@ -55,18 +69,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
 }
 
-function buildApp({ metricsRegistry, readiness, logger }: HttpServerOptions) {
+function buildApp({ metricsRegistry, readiness, logger, api }: HttpServerOptions) {
   // Probes and scrapes arrive every few seconds: keep them out of the request log.
-  const app = fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    // Unknown fields are refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const body = await metricsRegistry.metrics();
     return reply.type(metricsRegistry.contentType).send(body);
   });
 
-  app.get('/healthz', async (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => reply.send({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       const report = await readiness();
       return reply.code(report.ready ? 200 : 503).send(report);
@@ -75,5 +95,26 @@ function buildApp({ metricsRegistry, readiness, logger }: HttpServerOptions) {
     }
   });
 
+  if (api !== undefined) registerApi(app as unknown as FastifyInstance, api);
   return app;
+}
+
+function registerApi(app: FastifyInstance, api: ApiOptions): void {
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'paddock registry API', version: '1', description: 'The per-stream horse registry: streams, horses, curation, live events.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  void app.register(fastifyCookie);
+  void app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'assets'), prefix: '/assets/', decorateReply: true, index: false });
+  void app.register(async (scope: FastifyInstance) => {
+    registerApiRoutes(scope, api);
+    scope.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    scope.get('/', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT));
+  });
+  // Open event streams would hold the server's close forever.
+  app.addHook('preClose', async () => endEventStreams());
 }

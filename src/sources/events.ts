@@ -46,7 +46,14 @@ export type PaddockEvent =
       horse: { id: string; tracking_id: number; color: string | null; name: string | null };
     }
   | { type: 'horse.identified'; stream_id: string; chunk_id: string; track_id: number; horse_id: string; status: HorseStatus }
-  | { type: 'horse.merged'; stream_id: string; keep: string; drop: string };
+  | { type: 'horse.merged'; stream_id: string; keep: string; drop: string }
+  // Operator changes (the API and the web app):
+  | { type: 'horse.renamed'; stream_id: string; horse_id: string; name: string | null }
+  | { type: 'horse.updated'; stream_id: string; horse_id: string; official: boolean }
+  | { type: 'horse.deleted'; stream_id: string; horse_id: string }
+  | { type: 'horse.split'; stream_id: string; from: string; horse_id: string; sightings: number[] }
+  | { type: 'herd.changed'; stream_id: string; expected_count: number | null; official_ids: string[] }
+  | { type: 'change.undone'; stream_id: string; change_id: number; kind: 'merge' | 'split'; horses: string[] };
 
 export interface EventPublisher {
   chunkProcessed(input: ChunkProcessedInput): void;
@@ -84,12 +91,18 @@ export function chunkProcessedEvent(input: ChunkProcessedInput): PaddockEvent {
   };
 }
 
+/** Output events on NATS, `<prefix>.<stream_id>`. */
 export function createEventPublisher(nc: NatsConnection, options: EventPublisherOptions): EventPublisher {
   const prefix = options.subjectPrefix ?? DEFAULT_EVENTS_SUBJECT_PREFIX;
+  return createEventPublisherTo((event) => nc.publish(`${prefix}.${event.stream_id}`, JSON.stringify(event)), options);
+}
+
+/** Output events handed to `deliver` (NATS, or an in-process hub when the daemon runs without NATS). */
+export function createEventPublisherTo(deliver: (event: PaddockEvent) => void, options: Pick<EventPublisherOptions, 'logger' | 'onPublishError'>): EventPublisher {
   const logger = options.logger.child({ component: 'events' });
   const publish = (event: PaddockEvent): void => {
     try {
-      nc.publish(`${prefix}.${event.stream_id}`, JSON.stringify(event));
+      deliver(event);
     } catch (error) {
       logger.warn({ type: event.type, stream_id: event.stream_id, err: errorMessage(error) }, 'output event not published');
       try {

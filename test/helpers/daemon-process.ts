@@ -9,9 +9,9 @@ export interface DaemonProcess {
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** `paddock run --migrate` as a child process, its JSON log lines collected. */
-export function startDaemonProcess(env: Record<string, string>): DaemonProcess {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'paddock.mjs'), 'run', '--migrate'], {
+/** `paddock run --migrate [args]` as a child process, its JSON log lines collected. */
+export function startDaemonProcess(env: Record<string, string>, args: readonly string[] = []): DaemonProcess {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'paddock.mjs'), 'run', '--migrate', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -125,12 +125,14 @@ export function registerHorsesCommand(program: Command): void {
 
   horses
     .command('prune')
-    .description('drop thumbnails and cache entries of horses unseen for N days (the horses keep their IDs)')
+    .description('drop thumbnails and cache entries of horses unseen for N days (the horses keep their IDs), and sightings older than PADDOCK_SIGHTING_RETENTION_DAYS')
     .requiredOption('--inactive-days <n>', 'days without a sighting', parsePositiveInt)
     .action(async (options: { inactiveDays: number }) => {
-      const result = await withRegistry((store) => store.prune(options.inactiveDays));
+      const { config } = commandContext();
+      const result = await withRegistry((store) => store.prune(options.inactiveDays, new Date(), config.sightingRetentionDays));
       process.stdout.write(
-        `${result.horsesInactive} inactive horse(s): dropped ${result.thumbnailsDropped} thumbnail(s) and ${result.cacheEntriesDropped} cache entr${result.cacheEntriesDropped === 1 ? 'y' : 'ies'}\n`,
+        `${result.horsesInactive} inactive horse(s): dropped ${result.thumbnailsDropped} thumbnail(s) and ${result.cacheEntriesDropped} cache entr${result.cacheEntriesDropped === 1 ? 'y' : 'ies'}; ` +
+          `${result.sightingsDropped} sighting(s) older than ${config.sightingRetentionDays} days\n`,
       );
     });
 
