@@ -21,6 +21,7 @@ interface DemoOptions {
   fps: number;
   stream?: string;
   verbose?: boolean;
+  serve?: boolean;
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -52,6 +53,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--fps <n>', 'frames per second of the synthetic video; the demo samples every one of them', positiveInt, 10)
     .option('--stream <id>', 'stream ID (default: demo-<time>)')
     .option('--verbose', 'also print the JSON log lines below warnings (level from PADDOCK_LOG_LEVEL)')
+    .option('--serve', 'keep serving the web app (and the registry API) on PADDOCK_HTTP_PORT until Ctrl-C')
     .action(async (options: DemoOptions) => {
       const context = commandContext();
       // The demo talks in plain lines; its JSON logs only show warnings unless asked for.
@@ -148,5 +150,39 @@ export function registerDemoCommand(program: Command): void {
       );
       say();
       say(`next: paddock horses list --stream ${streamId}   ·   paddock eval --gt ${path.relative(process.cwd(), stream.gtPath)} --pred ${path.relative(process.cwd(), predictions)}`);
+      const pageUrl = (port: number) => `http://127.0.0.1:${port}/#/streams/${encodeURIComponent(streamId)}`;
+      if (options.serve !== true) {
+        say(`web app: ${pageUrl(config.httpPort)}   (add --serve to keep it up: npx paddock demo --serve)`);
+        return;
+      }
+      await serveUntilStopped(config, logger, (port) => say(`web app: ${pageUrl(port)}   (serving the registry until Ctrl-C)`));
     });
+}
+
+/** `demo --serve`: the registry API and web app on the demo's registry, until SIGINT or SIGTERM. */
+async function serveUntilStopped(config: PaddockConfig, logger: Logger, announce: (port: number) => void): Promise<void> {
+  const { openRegistry } = await import('../../registry/index.ts');
+  const { ApiAuth, createHttpServer } = await import('../../http/index.ts');
+  const { EventHub } = await import('../../sources/index.ts');
+  const { Registry } = await import('prom-client');
+  const store = await openRegistry({ config, logger, migrations: 'apply' });
+  const server = createHttpServer({
+    metricsRegistry: new Registry(),
+    readiness: async () => ({ ready: true, checks: { database: true } }),
+    port: config.httpPort,
+    host: config.httpHost,
+    logger,
+    api: { store: () => store, auth: new ApiAuth(config.apiTokens), feed: new EventHub(logger), events: () => null, logger },
+  });
+  try {
+    const { port } = await server.start();
+    announce(port);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  } finally {
+    await server.stop();
+    await store.close();
+  }
 }
