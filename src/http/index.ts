@@ -1,22 +1,18 @@
-import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { fastify, LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { PROJECT_ROOT } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { endEventStreams } from './api/event-stream.ts';
 import { registerApiRoutes, type ApiOptions } from './api/routes.ts';
+import { registerWebRoutes } from './web.ts';
 import type { Readiness } from './readiness.ts';
 
 export * from './readiness.ts';
 export { ApiAuth } from './api/auth.ts';
 export type { ApiOptions } from './api/routes.ts';
-
-/** The web app's static files (no build step): index.html and assets/. */
-export const WEB_ROOT = path.join(PROJECT_ROOT, 'web');
+export { WEB_ROOT } from './web.ts';
 
 export interface HttpServerOptions {
   metricsRegistry: Registry;
@@ -109,11 +105,10 @@ function registerApi(app: FastifyInstance, api: ApiOptions): void {
     },
   });
   void app.register(fastifyCookie);
-  void app.register(fastifyStatic, { root: path.join(WEB_ROOT, 'assets'), prefix: '/assets/', decorateReply: true, index: false });
   void app.register(async (scope: FastifyInstance) => {
     registerApiRoutes(scope, api);
     scope.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    scope.get('/', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT));
+    registerWebRoutes(scope);
   });
   // Open event streams would hold the server's close forever.
   app.addHook('preClose', async () => endEventStreams());

@@ -66,6 +66,22 @@ describe.skipIf(!postgresUp)('registry API', () => {
       }
       const page = await fetch(`${api.url}/`);
       expect(page.headers.get('content-type')).toContain('text/html');
+      // Only our own files and the page's inline boot script (by hash) may run.
+      const csp = page.headers.get('content-security-policy')!;
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      // Assets are named by their content hash, and cacheable for good under that name.
+      const html = await page.text();
+      const appUrl = /src="(\/assets\/app\.js\?v=[0-9a-f]{16})"/.exec(html)![1]!;
+      const app = await fetch(`${api.url}${appUrl}`);
+      expect(app.headers.get('cache-control')).toContain('immutable');
+      expect(app.headers.get('content-type')).toContain('javascript');
+      const revalidated = await fetch(`${api.url}${appUrl}`, { headers: { 'if-none-match': app.headers.get('etag')! } });
+      expect(revalidated.status).toBe(304);
+      expect((await fetch(`${api.url}/assets/app.js`)).headers.get('cache-control')).toBe('no-cache');
+      expect((await fetch(`${api.url}/assets/nothing.js`)).status).toBe(404);
+      expect((await fetch(`${api.url}/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
     });
 
     it('exchanges a token for an HttpOnly SameSite=Strict session cookie, which then authenticates', async () => {

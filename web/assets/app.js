@@ -105,6 +105,13 @@ class ApiError extends Error {
 }
 
 /** JSON over fetch with the session cookie. Resolves with the body (null for 204); rejects with ApiError. */
+/** A request boot.js already started for the first view (each is used once). */
+function takeEarly(path) {
+  const early = window.paddockEarly?.get(path);
+  if (early) window.paddockEarly.delete(path);
+  return early;
+}
+
 async function api(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (body !== undefined) {
@@ -113,7 +120,8 @@ async function api(method, path, body) {
   }
   let response;
   try {
-    response = await fetch(path, init);
+    response = (method === 'GET' && takeEarly(path)) || (await fetch(path, init));
+    if (response instanceof Promise) response = await response;
   } catch (error) {
     throw new ApiError(0, 'NETWORK', `cannot reach the server (${error.message})`);
   }
@@ -449,7 +457,7 @@ function officialToggle(horse, onToggle) {
   });
 }
 
-function thumbnail(horse, className, testid) {
+function thumbnail(horse, className, testid, eager = false) {
   const placeholder = () => el('div', {
     class: `${className} placeholder`,
     testid: `${testid}-placeholder`,
@@ -458,7 +466,8 @@ function thumbnail(horse, className, testid) {
     style: { backgroundColor: horse.color || '#ccc' },
   });
   if (!horse.thumbnail_url) return placeholder();
-  const img = el('img', { class: className, src: horse.thumbnail_url, alt: horseLabel(horse), loading: 'lazy', decoding: 'async', testid });
+  // `loading` before `src`: an image whose src is set first starts loading at once, lazy or not.
+  const img = el('img', { class: className, loading: eager ? 'eager' : 'lazy', decoding: 'async', alt: horseLabel(horse), testid, src: horse.thumbnail_url });
   img.addEventListener('error', () => img.replaceWith(placeholder()), { once: true });
   return img;
 }
@@ -521,9 +530,10 @@ function mountGallery(route, ctx) {
       const ids = new Set(state.horses.map((horse) => horse.id));
       for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
       message.replaceChildren();
-      renderGrid(grid, state, ctx, refresh);
       toolbar.update();
       $main.querySelector(':scope > .loading')?.remove();
+      const complete = await renderGrid(grid, state, ctx, refresh, () => ticket === latest);
+      if (!complete) return;
       performance.mark('gallery-rendered');
       setReady(`gallery:${state.version}`);
     } catch (error) {
@@ -581,36 +591,55 @@ function galleryToolbar(state, ctx, reload) {
   return { node, update };
 }
 
+/** Cards built before the first paint (a screenful on a large monitor); the rest follow in batches. */
+const FIRST_CARDS = 24;
+const CARD_BATCH = 60;
+/** Thumbnails fetched at once rather than lazily: the ones in the first screenful. */
+const EAGER_THUMBNAILS = 15;
+
 /**
- * Renders every card into a fragment in one go. A card whose rename input is open is left in
- * place (its input keeps focus and text); the other cards are rebuilt around it.
+ * Renders the cards: the first screenful at once, the rest in later tasks so the page shows (and
+ * answers input) before hundreds of cards are built. Resolves true once every card is there,
+ * false when a newer render (`current()` false) or leaving the view took over.
+ * A card whose rename input is open is left in place (its input keeps focus and text); the other
+ * cards are rebuilt around it, at once.
  */
-function renderGrid(grid, state, ctx, reload) {
+async function renderGrid(grid, state, ctx, reload, current) {
   const editing = grid.querySelector('[data-testid="rename-input"]')?.closest('[data-testid="horse-card"]');
   const editingIndex = editing ? state.horses.findIndex((horse) => horse.id === editing.dataset.horseId) : -1;
-  const build = (horse) => horseCard(horse, state, ctx, reload);
+  const build = (horse, index) => horseCard(horse, state, ctx, reload, index < EAGER_THUMBNAILS);
   if (state.horses.length === 0) {
     grid.replaceChildren(el('p', { class: 'muted', text: 'No horses seen in this stream yet.' }));
-    return;
+    return true;
   }
   if (editingIndex < 0) {
-    const fragment = document.createDocumentFragment();
-    for (const horse of state.horses) fragment.append(build(horse));
-    grid.replaceChildren(fragment);
-    return;
+    const batch = (from, to) => {
+      const fragment = document.createDocumentFragment();
+      for (let i = from; i < Math.min(to, state.horses.length); i += 1) fragment.append(build(state.horses[i], i));
+      return fragment;
+    };
+    grid.replaceChildren(batch(0, FIRST_CARDS));
+    performance.mark('gallery-first-screen');
+    for (let from = FIRST_CARDS; from < state.horses.length; from += CARD_BATCH) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (!ctx.alive() || !current()) return false;
+      grid.append(batch(from, from + CARD_BATCH));
+    }
+    return true;
   }
   for (const child of [...grid.children]) if (child !== editing) child.remove();
   const before = document.createDocumentFragment();
   const after = document.createDocumentFragment();
   state.horses.forEach((horse, i) => {
-    if (i < editingIndex) before.append(build(horse));
-    else if (i > editingIndex) after.append(build(horse));
+    if (i < editingIndex) before.append(build(horse, i));
+    else if (i > editingIndex) after.append(build(horse, i));
   });
   grid.prepend(before);
   grid.append(after);
+  return true;
 }
 
-function horseCard(horse, state, ctx, reload) {
+function horseCard(horse, state, ctx, reload, eager = false) {
   const stream = state.stream;
   const admin = isAdmin();
   const patch = async (body) => {
@@ -639,7 +668,7 @@ function horseCard(horse, state, ctx, reload) {
   }) : null;
 
   const card = el('article', { class: `card horse-card status-${horse.status}${state.selected.has(horse.id) ? ' selected' : ''}`, testid: 'horse-card', dataset: { horseId: horse.id } },
-    el('a', { class: 'thumb-link', href: horseHref(stream, horse.id), 'aria-label': `open ${horseLabel(horse)}` }, thumbnail(horse, 'thumb', 'horse-thumb')),
+    el('a', { class: 'thumb-link', href: horseHref(stream, horse.id), 'aria-label': `open ${horseLabel(horse)}` }, thumbnail(horse, 'thumb', 'horse-thumb', eager)),
     el('div', { class: 'card-body' },
       el('div', { class: 'title-row' },
         el('span', { class: 'swatch', style: { backgroundColor: horse.color || 'transparent' }, title: horse.color ?? '' }),
@@ -862,8 +891,8 @@ function renderExemplars(section, state) {
   section.replaceChildren(
     el('h2', { text: 'Exemplars' }),
     el('div', { class: 'strip' }, list.map((exemplar) => el('img', {
-      src: exemplar.thumbnail_url, alt: `sighting ${exemplar.sighting_id}`, loading: 'lazy', decoding: 'async',
-      class: 'exemplar', testid: 'exemplar', dataset: { sightingId: String(exemplar.sighting_id) },
+      loading: 'lazy', decoding: 'async', alt: `sighting ${exemplar.sighting_id}`,
+      class: 'exemplar', testid: 'exemplar', dataset: { sightingId: String(exemplar.sighting_id) }, src: exemplar.thumbnail_url,
     }))));
 }
 
@@ -901,7 +930,7 @@ function sightingRow(sighting, state, admin, onSelect) {
     },
   }) : null;
   const thumb = sighting.thumbnail_url
-    ? el('img', { class: 'sighting-thumb', src: sighting.thumbnail_url, alt: '', loading: 'lazy', decoding: 'async' })
+    ? el('img', { class: 'sighting-thumb', loading: 'lazy', decoding: 'async', alt: '', src: sighting.thumbnail_url })
     : el('div', { class: 'sighting-thumb empty' });
   return el('li', { class: 'sighting', testid: 'sighting', dataset: { sightingId: String(sighting.id) } },
     checkbox ? el('label', { class: 'select-label' }, checkbox) : null,
