@@ -12,6 +12,7 @@ import type { Readiness } from './readiness.ts';
 export * from './readiness.ts';
 export { ApiAuth } from './api/auth.ts';
 export type { ApiOptions } from './api/routes.ts';
+export { createRegistryServer, type RegistryServerOptions } from './registry-server.ts';
 export { WEB_ROOT } from './web.ts';
 
 export interface HttpServerOptions {

@@ -2,6 +2,7 @@
 import type { Box } from '../tracking/index.ts';
 import type { SqlClient } from './database.ts';
 import { unknownHorse } from './curation.ts';
+import type { HorseSummary } from './types.ts';
 
 export interface StreamOverview {
   streamId: string;
@@ -14,16 +15,7 @@ export interface StreamOverview {
   lastChunk: { chunkId: string; sequence: number; processedAt: Date } | null;
 }
 
-export interface HorseListing {
-  id: string;
-  trackingId: number;
-  name: string | null;
-  color: string;
-  firstDetected: Date;
-  lastSeen: Date;
-  totalDetections: number;
-  confidenceScore: number;
-  thumbnailBytes: number;
+export interface HorseListing extends HorseSummary {
   version: number;
   deleted: boolean;
   /** Seen in the stream's latest processed chunk. */
@@ -52,6 +44,17 @@ export interface HorseDetail extends HorseListing {
 }
 
 const EXEMPLARS = 8;
+
+/** horse_sightings columns as read (the binary ones are read only where needed). */
+export interface SightingColumns {
+  id: number;
+  sequence: number;
+  first_seen: Date;
+  last_seen: Date;
+  detections: number;
+  confidence: number;
+  box: number[] | null;
+}
 
 interface StreamRow {
   stream_id: string;
@@ -123,17 +126,7 @@ export class RegistryBrowser {
     ]);
     if (rows[0] === undefined) throw await unknownHorse(this.db, streamId, horseId);
     const [sightings, exemplars, mergedFrom] = await Promise.all([
-      this.db.query<{
-        id: number;
-        chunk_id: string;
-        sequence: number;
-        first_seen: Date;
-        last_seen: Date;
-        detections: number;
-        confidence: number;
-        box: number[] | null;
-        has_thumbnail: boolean;
-      }>(
+      this.db.query<SightingColumns & { chunk_id: string; has_thumbnail: boolean }>(
         `SELECT id, chunk_id, sequence, first_seen, last_seen, detections, confidence, box, thumbnail IS NOT NULL AS has_thumbnail
            FROM horse_sightings WHERE stream_id = $1 AND horse_id = $2 ORDER BY sequence DESC, id DESC LIMIT $3`,
         [streamId, horseId, options.sightings],

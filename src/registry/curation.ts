@@ -10,6 +10,7 @@ import type { Database, SqlClient } from './database.ts';
 import { decodeVectors, encodeFeatureBank } from './feature-codec.ts';
 import { bankFromSightings, mergeFeatureBanks } from './feature-merge.ts';
 import { HORSE_COLUMNS, LIVE_HORSE, horseFromRow, type HorseRow } from './horse-rows.ts';
+import type { SightingColumns } from './browse.ts';
 import type { MergeResult, StoredHorse } from './types.ts';
 
 export interface SplitResult {
@@ -355,14 +356,7 @@ export class RegistryCuration {
   }
 }
 
-interface SightingRow {
-  id: number;
-  sequence: number;
-  first_seen: Date;
-  last_seen: Date;
-  detections: number;
-  confidence: number;
-  box: number[] | null;
+interface SightingRow extends SightingColumns {
   appearance: Uint8Array | null;
   thumbnail: Uint8Array | null;
 }

@@ -102,3 +102,17 @@ export function summaryOf(horse: StoredHorse): HorseSummary {
     thumbnailBytes: horse.thumbnailBytes,
   };
 }
+
+/** A horse's fields in the contract's JSON (`horses list --json`, and the API's horses). */
+export function horseSummaryJson(horse: HorseSummary) {
+  return {
+    id: horse.id,
+    tracking_id: horse.trackingId,
+    name: horse.name,
+    color: horse.color,
+    first_detected: horse.firstDetected.toISOString(),
+    last_seen: horse.lastSeen.toISOString(),
+    total_detections: horse.totalDetections,
+    confidence_score: Number(horse.confidenceScore.toFixed(4)),
+  };
+}

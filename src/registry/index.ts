@@ -14,6 +14,7 @@ export { SqlRegistryStore, type RegistryHooks } from './sql-store.ts';
 export type { HorseDetail, HorseListing, Sighting, StreamOverview } from './browse.ts';
 export type { SplitResult, UndoResult } from './curation.ts';
 export { migrate } from './migrations.ts';
+export { horseSummaryJson } from './horse-rows.ts';
 export { LeaseTable, type ClusterView, type Lease, type WriteFence } from './leases.ts';
 
 export type MigrationPolicy = 'apply' | 'require';

@@ -2,10 +2,9 @@
  * A registry API on a scratch PostgreSQL database, seeded with one stream through the real save
  * path (three chunks, three horses, sighting thumbnails), served by the real HTTP server.
  */
-import { Registry } from 'prom-client';
 import sharp from 'sharp';
 import type { ApiToken } from '../../src/config/index.ts';
-import { ApiAuth, createHttpServer, type HttpServer } from '../../src/http/index.ts';
+import { createRegistryServer, type HttpServer } from '../../src/http/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { MemoryHotCache } from '../../src/registry/memory-cache.ts';
 import { SqlRegistryStore } from '../../src/registry/sql-store.ts';
@@ -63,14 +62,7 @@ export async function startApiFixture(options: { tokens?: ApiToken[]; streamId: 
     { scope: 'read', token: READ_TOKEN },
     { scope: 'admin', token: ADMIN_TOKEN },
   ];
-  const server = createHttpServer({
-    metricsRegistry: new Registry(),
-    readiness: async () => ({ ready: true, checks: {} }),
-    port: 0,
-    host: '127.0.0.1',
-    logger,
-    api: { store: () => store, auth: new ApiAuth(tokens), feed: hub, events: () => events, logger },
-  });
+  const server = createRegistryServer({ store, tokens, port: 0, host: '127.0.0.1', logger, feed: hub, events });
   const { port } = await server.start();
   return {
     url: `http://127.0.0.1:${port}`,

@@ -639,12 +639,11 @@ async function renderGrid(grid, state, ctx, reload, current) {
   return true;
 }
 
-function horseCard(horse, state, ctx, reload, eager = false) {
-  const stream = state.stream;
-  const admin = isAdmin();
-  const patch = async (body) => {
+/** PATCHes the horse, then reloads the view (also after a failure, which it reports and rethrows). */
+function patchHorse(stream, horseId, ctx, reload) {
+  return async (body) => {
     try {
-      const updated = await api('PATCH', horseApi(stream, horse.id), body);
+      const updated = await api('PATCH', horseApi(stream, horseId), body);
       void reload();
       return updated;
     } catch (error) {
@@ -653,6 +652,12 @@ function horseCard(horse, state, ctx, reload, eager = false) {
       throw error;
     }
   };
+}
+
+function horseCard(horse, state, ctx, reload, eager = false) {
+  const stream = state.stream;
+  const admin = isAdmin();
+  const patch = patchHorse(stream, horse.id, ctx, reload);
   const select = admin ? el('input', {
     type: 'checkbox',
     class: 'select',
@@ -833,17 +838,7 @@ function horseHeadSkeleton() {
 function renderHorseHead(head, state, ctx, reload) {
   const { horse, stream } = state;
   const admin = isAdmin();
-  const patch = async (body) => {
-    try {
-      const updated = await api('PATCH', horseApi(stream, horse.id), body);
-      void reload();
-      return updated;
-    } catch (error) {
-      handleError(error, ctx);
-      void reload();
-      throw error;
-    }
-  };
+  const patch = patchHorse(stream, horse.id, ctx, reload);
   head.node.hidden = false;
   // Keep an open rename input as it is; otherwise show the current name.
   if (!head.nameSlot.querySelector('[data-testid="rename-input"]')) {

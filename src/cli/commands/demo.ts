@@ -162,18 +162,9 @@ export function registerDemoCommand(program: Command): void {
 /** `demo --serve`: the registry API and web app on the demo's registry, until SIGINT or SIGTERM. */
 async function serveUntilStopped(config: PaddockConfig, logger: Logger, announce: (port: number) => void): Promise<void> {
   const { openRegistry } = await import('../../registry/index.ts');
-  const { ApiAuth, createHttpServer } = await import('../../http/index.ts');
-  const { EventHub } = await import('../../sources/index.ts');
-  const { Registry } = await import('prom-client');
+  const { createRegistryServer } = await import('../../http/index.ts');
   const store = await openRegistry({ config, logger, migrations: 'apply' });
-  const server = createHttpServer({
-    metricsRegistry: new Registry(),
-    readiness: async () => ({ ready: true, checks: { database: true } }),
-    port: config.httpPort,
-    host: config.httpHost,
-    logger,
-    api: { store: () => store, auth: new ApiAuth(config.apiTokens), feed: new EventHub(logger), events: () => null, logger },
-  });
+  const server = createRegistryServer({ store, tokens: config.apiTokens, port: config.httpPort, host: config.httpHost, logger });
   try {
     const { port } = await server.start();
     announce(port);

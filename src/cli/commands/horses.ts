@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { NotFoundError } from '../../errors/index.ts';
-import { openRegistry, type HorseSummary, type SqlRegistryStore } from '../../registry/index.ts';
+import { horseSummaryJson, openRegistry, type HorseSummary, type SqlRegistryStore } from '../../registry/index.ts';
 import { commandContext } from '../context.ts';
 import { parseStreamIdOption } from '../stream-option.ts';
 
@@ -23,17 +23,7 @@ async function withRegistry<T>(work: (store: SqlRegistryStore) => Promise<T>): P
 
 /** The contract's `horses list --json` shape. */
 export function horseListJson(horse: HorseSummary): Record<string, unknown> {
-  return {
-    id: horse.id,
-    tracking_id: horse.trackingId,
-    name: horse.name,
-    color: horse.color,
-    first_detected: horse.firstDetected.toISOString(),
-    last_seen: horse.lastSeen.toISOString(),
-    total_detections: horse.totalDetections,
-    confidence_score: Number(horse.confidenceScore.toFixed(4)),
-    thumbnail_bytes: horse.thumbnailBytes,
-  };
+  return { ...horseSummaryJson(horse), thumbnail_bytes: horse.thumbnailBytes };
 }
 
 export function formatHorseTable(horses: HorseSummary[]): string {

@@ -1,5 +1,5 @@
 /** The API's JSON shapes (docs/api.md), from the registry's views, with their JSON schemas for the OpenAPI document. */
-import type { HorseDetail, HorseListing, StreamOverview } from '../../registry/index.ts';
+import { horseSummaryJson, type HorseDetail, type HorseListing, type StreamOverview } from '../../registry/index.ts';
 
 const enc = encodeURIComponent;
 
@@ -32,14 +32,7 @@ export function streamJson(stream: StreamOverview, now: Date = new Date()) {
 
 export function horseJson(streamId: string, horse: HorseListing) {
   return {
-    id: horse.id,
-    tracking_id: horse.trackingId,
-    name: horse.name,
-    color: horse.color,
-    first_detected: horse.firstDetected.toISOString(),
-    last_seen: horse.lastSeen.toISOString(),
-    total_detections: horse.totalDetections,
-    confidence_score: Number(horse.confidenceScore.toFixed(4)),
+    ...horseSummaryJson(horse),
     thumbnail_url: thumbnailUrl(streamId, horse),
     status: horse.deleted ? 'deleted' : horse.present ? 'present' : 'away',
     official: horse.official,
