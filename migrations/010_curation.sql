@@ -5,7 +5,8 @@ ALTER TABLE horses ADD COLUMN deleted_at TIMESTAMPTZ;
 
 -- One row per horse per chunk it was seen in: the horse's timeline, and what a split moves.
 -- `appearance` is the horse's running mean embedding after the chunk (float32 LE), from which a
--- split rebuilds the feature banks; `thumbnail` a small JPEG of the chunk's best view.
+-- split rebuilds the feature banks; `thumbnail` a JPEG of the chunk's best view, taken when the
+-- horse arrives, comes back or gets a better avatar, and about once a minute otherwise.
 CREATE TABLE horse_sightings (
   id          BIGSERIAL        PRIMARY KEY,
   stream_id   TEXT             NOT NULL,
@@ -18,7 +19,7 @@ CREATE TABLE horse_sightings (
   confidence  DOUBLE PRECISION NOT NULL,
   box         DOUBLE PRECISION[] CHECK (box IS NULL OR cardinality(box) = 4),
   appearance  BYTEA,
-  thumbnail   BYTEA            CHECK (thumbnail IS NULL OR octet_length(thumbnail) <= 32768),
+  thumbnail   BYTEA            CHECK (thumbnail IS NULL OR octet_length(thumbnail) <= 102400),
   FOREIGN KEY (stream_id, horse_id) REFERENCES horses (stream_id, id)
 );
 CREATE INDEX horse_sightings_horse ON horse_sightings (stream_id, horse_id, sequence DESC);

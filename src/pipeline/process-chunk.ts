@@ -1,7 +1,7 @@
 import type { ChunkEvent } from '../../machines/types.ts';
 import { PaddockError } from '../errors/index.ts';
 import type { Detector, Embedder } from '../inference/index.ts';
-import type { Detection } from '../tracking/index.ts';
+import type { Detection, HorseStatus } from '../tracking/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeSightingThumbnail, encodeThumbnail } from '../thumbnails/index.ts';
@@ -138,15 +138,35 @@ export async function processChunk(
       const crop = crops.get(horse.thumbnailTrackKey);
       if (crop === undefined) return;
       const current = stored.get(horse.id);
-      const sighting = encodeSightingThumbnail(crop).then((jpeg) => sightingThumbnails.set(horse.id, jpeg));
-      if (current !== undefined && current.thumbnailBytes > 0 && (current.thumbnailQuality ?? -1) >= crop.quality) return sighting;
-      thumbnails.set(horse.id, { jpeg: await encodeThumbnail(crop), quality: crop.quality });
-      await sighting;
+      if (current !== undefined && current.thumbnailBytes > 0 && (current.thumbnailQuality ?? -1) >= crop.quality) {
+        if (wantsSightingPicture(horse.status, horse.id, event.sequence)) sightingThumbnails.set(horse.id, await encodeSightingThumbnail(crop));
+        return;
+      }
+      // A better avatar: it is this sighting's picture too, at no extra encoding.
+      const jpeg = await encodeThumbnail(crop);
+      thumbnails.set(horse.id, { jpeg, quality: crop.quality });
+      sightingThumbnails.set(horse.id, jpeg);
     }),
   );
   timings.thumbnails += performance.now() - mark;
 
   return { event, tracking, thumbnails, sightingThumbnails, timings, registryMatchMs: tracking.registryMatchMs, framesDecoded, inference, frameWidth, frameHeight, partial, startedAt };
+}
+
+/**
+ * Chunks between two pictures of a horse that stays in view (a minute of 10 s chunks): its
+ * timeline gets a picture when it arrives or comes back, when its avatar improves (that JPEG is
+ * reused), and otherwise now and then, which keeps encoding off most chunks and the sightings
+ * table small.
+ */
+export const SIGHTING_PICTURE_EVERY = 6;
+
+export function wantsSightingPicture(status: HorseStatus, horseId: string, sequence: number): boolean {
+  if (status !== 'continued') return true;
+  // Spread over the chunks, so the horses of a stream are not all pictured in the same one.
+  let spread = 0;
+  for (let i = 0; i < horseId.length; i += 1) spread += horseId.charCodeAt(i);
+  return (sequence + spread) % SIGHTING_PICTURE_EVERY === 0;
 }
 
 /** Embeds the detections the tracker needs a vector for (ReID on demand); null for the others. */

@@ -12,8 +12,8 @@ import { herdFrom, streamState } from './stream-rows.ts';
 import type { ChunkRecord, HorseChunkUpdate, SaveChunkResult, StoredHorse } from './types.ts';
 
 export const MAX_THUMBNAIL_BYTES = 102_400;
-/** The database's CHECK on horse_sightings.thumbnail. */
-export const MAX_SIGHTING_THUMBNAIL_BYTES = 32_768;
+/** The database's CHECK on horse_sightings.thumbnail (an avatar may be reused as a sighting's picture). */
+export const MAX_SIGHTING_THUMBNAIL_BYTES = MAX_THUMBNAIL_BYTES;
 
 /** What the save path takes from the store that owns it (see SqlRegistryStore). */
 export interface ChunkSaverDeps {

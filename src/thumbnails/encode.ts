@@ -54,7 +54,7 @@ export async function encodeThumbnail(crop: ThumbnailCrop): Promise<Buffer> {
   });
 }
 
-/** Sighting thumbnails (a horse's timeline): small, one encode, always far below the 32 KB column limit. */
+/** Sighting pictures (a horse's timeline) between avatar changes: small, one encode. */
 export const SIGHTING_THUMBNAIL_SIZE = 96;
 
 export async function encodeSightingThumbnail(crop: ThumbnailCrop): Promise<Buffer> {
