@@ -81,6 +81,7 @@ export async function run(): Promise<void> {
       return images.every((image) => image.complete && image.naturalWidth > 0) ? performance.now() : false;
     };
     const allCards = () => (performance.getEntriesByName('gallery-rendered')[0]?.startTime ?? false);
+    const cardsShown = () => performance.getEntriesByName('gallery-first-screen')[0]!.startTime;
     const signIn = async (context: Awaited<ReturnType<typeof browser.newContext>>) => {
       await context.request.post(`${base}/api/session`, { data: { token: TOKEN } });
     };
@@ -89,7 +90,7 @@ export async function run(): Promise<void> {
       else await page.goto(url, { waitUntil: 'commit' });
       const shown = (await (await page.waitForFunction(firstScreen, undefined, { polling: 'raf' })).jsonValue()) as number;
       const all = (await (await page.waitForFunction(allCards, undefined, { polling: 'raf' })).jsonValue()) as number;
-      return { shown, all };
+      return { shown, all, cards: await page.evaluate(cardsShown) };
     };
 
     const blankServer = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>blank</title><p>blank</p>'));
@@ -98,17 +99,19 @@ export async function run(): Promise<void> {
     const blank: number[] = [];
     const cold: number[] = [];
     const coldAll: number[] = [];
+    const coldCards: number[] = [];
     for (let i = 0; i < LOADS + 3; i += 1) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await signIn(context);
       const page = await context.newPage();
       await page.goto(blankUrl, { waitUntil: 'load' });
       const blankLoad = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
-      const { shown, all } = await loadOnce(page, false);
+      const { shown, all, cards } = await loadOnce(page, false);
       if (i >= 3) {
         blank.push(blankLoad);
         cold.push(shown);
         coldAll.push(all);
+        coldCards.push(cards);
       }
       await context.close();
     }
@@ -119,23 +122,27 @@ export async function run(): Promise<void> {
     await loadOnce(page, false);
     const warm: number[] = [];
     const warmAll: number[] = [];
+    const warmCards: number[] = [];
     for (let i = 0; i < LOADS + 3; i += 1) {
-      const { shown, all } = await loadOnce(page, true);
+      const { shown, all, cards } = await loadOnce(page, true);
       if (i >= 3) {
         warm.push(shown);
         warmAll.push(all);
+        warmCards.push(cards);
       }
     }
     // Opening the gallery in a new tab of a browser that has been to the page before (its cache
     // holds the content-hashed assets and thumbnails): what a person returning to it sees.
     const tab: number[] = [];
     const tabAll: number[] = [];
+    const tabCards: number[] = [];
     for (let i = 0; i < LOADS + 3; i += 1) {
       const fresh = await context.newPage();
-      const { shown, all } = await loadOnce(fresh, false);
+      const { shown, all, cards } = await loadOnce(fresh, false);
       if (i >= 3) {
         tab.push(shown);
         tabAll.push(all);
+        tabCards.push(cards);
       }
       await fresh.close();
     }
@@ -144,6 +151,9 @@ export async function run(): Promise<void> {
     summarize('first screen shown, first visit (new context, empty cache)', cold);
     summarize('first screen shown, new tab (cache from earlier visits)', tab);
     summarize('first screen shown, reload', warm);
+    summarize('first screen of cards laid out (pictures loading), first visit', coldCards);
+    summarize('first screen of cards laid out (pictures loading), new tab', tabCards);
+    summarize('first screen of cards laid out (pictures loading), reload', warmCards);
     summarize(`all ${HORSES} cards built, new context`, coldAll);
     summarize(`all ${HORSES} cards built, new tab`, tabAll);
     summarize(`all ${HORSES} cards built, reload`, warmAll);
