@@ -37,6 +37,21 @@ describe.skipIf(!postgresUp)('registry API', () => {
         expect((await call('GET', path, { token: null })).status, path).toBe(401);
         expect((await call('GET', path, { token: 'not-a-configured-token-at-all' })).status, path).toBe(401);
       }
+      const changes: Array<[string, string, unknown]> = [
+        ['PATCH', `/api/streams/${STREAM}/horses/horse_001`, { name: 'Nope' }],
+        ['DELETE', `/api/streams/${STREAM}/horses/horse_001`, undefined],
+        ['POST', `/api/streams/${STREAM}/merges`, { keep: 'horse_001', drop: 'horse_002' }],
+        ['POST', `/api/streams/${STREAM}/splits`, { horse: 'horse_001', sightings: [1] }],
+        ['POST', `/api/streams/${STREAM}/undo`, undefined],
+        ['PUT', `/api/streams/${STREAM}/herd`, { expected_count: 3 }],
+      ];
+      for (const [method, path, body] of changes) {
+        expect((await call(method, path, { token: null, body })).status, `${method} ${path}`).toBe(401);
+        expect((await call(method, path, { token: 'not-a-configured-token-at-all', body })).status, `${method} ${path}`).toBe(401);
+      }
+      expect((await call('GET', `/api/streams/${STREAM}/horses/horse_001`, { token: null })).status).toBe(401);
+      expect((await call('GET', `/api/streams/${STREAM}/sightings/1/thumbnail`, { token: null })).status).toBe(401);
+      expect((await call('GET', '/api/session', { token: null })).status).toBe(401);
       const malformed = await call('GET', '/api/streams', { token: null, headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
       expect(malformed.status).toBe(401);
       expect(malformed.response.headers.get('www-authenticate')).toContain('Bearer');
@@ -97,6 +112,11 @@ describe.skipIf(!postgresUp)('registry API', () => {
       expect((await call('GET', '/api/session', { token: null, headers: { cookie: session } })).body).toEqual({ scope: 'read', auth: 'token' });
       expect((await call('GET', '/api/streams', { token: null, headers: { cookie: session } })).status).toBe(200);
       expect((await call('PATCH', `/api/streams/${STREAM}/horses/horse_001`, { token: null, headers: { cookie: session }, body: { name: 'x' } })).status).toBe(403);
+      const logout = await call('DELETE', '/api/session', { token: null, headers: { cookie: session } });
+      expect(logout.status).toBe(204);
+      expect(logout.response.headers.get('set-cookie')).toMatch(/paddock_session=;.*Expires=Thu, 01 Jan 1970/i);
+      expect((await call('POST', '/api/session', { token: null, body: {} })).status).toBe(400);
+      expect((await call('POST', '/api/session', { token: null, body: { token: READ_TOKEN, extra: 1 } })).status).toBe(400);
     });
 
     it('without any token configured answers loopback clients only', () => {
