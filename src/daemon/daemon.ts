@@ -70,7 +70,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const apiAuth = new ApiAuth(config.apiTokens);
 
   const http: HttpServer = createHttpServer({
-    api: { store: () => pipeline?.store ?? null, auth: apiAuth, feed: hub, events: () => events, logger },
+    api: {
+      store: () => pipeline?.store ?? null,
+      auth: apiAuth,
+      feed: hub,
+      events: () => events,
+      logger,
+      hooks: {
+        onRequest: (route, method, status) => metrics.countApiRequest(route, method, status),
+        onChange: (change) => metrics.countRegistryChange(change),
+        onEventStreams: (open) => metrics.setApiEventStreams(open),
+      },
+    },
     metricsRegistry: metrics.registry,
     port: config.httpPort,
     host: config.httpHost,

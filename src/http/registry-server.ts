@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.ts';
 import type { SqlRegistryStore } from '../registry/index.ts';
 import { EventHub, type EventFeed, type EventPublisher } from '../sources/index.ts';
 import { ApiAuth } from './api/auth.ts';
+import type { ApiHooks } from './api/routes.ts';
 import { createHttpServer, type HttpServer } from './index.ts';
 
 export interface RegistryServerOptions {
@@ -16,6 +17,7 @@ export interface RegistryServerOptions {
   feed?: EventFeed;
   /** Where changes are announced (default: nowhere). */
   events?: EventPublisher | null;
+  hooks?: ApiHooks;
 }
 
 /**
@@ -34,6 +36,6 @@ export function createRegistryServer(options: RegistryServerOptions): HttpServer
     port: options.port,
     host: options.host,
     logger,
-    api: { store: () => store, auth: new ApiAuth(options.tokens), feed: options.feed ?? new EventHub(logger), events: () => events, logger },
+    api: { store: () => store, auth: new ApiAuth(options.tokens), feed: options.feed ?? new EventHub(logger), events: () => events, logger, hooks: options.hooks },
   });
 }

@@ -19,6 +19,7 @@ import {
   type ModelRole,
   type RegistrySource,
   type ReidDecision,
+  type RegistryChange,
 } from './names.ts';
 import { overheadRatio } from './overhead.ts';
 import { PerStreamGauge, StreamLabels } from './stream-labels.ts';
@@ -209,6 +210,24 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     registers,
   });
 
+  const apiRequests = new Counter({
+    name: METRIC.apiRequests,
+    help: 'Registry API requests by route (the route pattern), method and HTTP status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const registryChanges = new Counter({
+    name: METRIC.registryChanges,
+    help: 'Operator changes to the registry made through the API (web app), by kind.',
+    labelNames: ['change'] as const,
+    registers,
+  });
+  const apiEventStreams = new Gauge({
+    name: METRIC.apiEventStreams,
+    help: 'Live event streams (server-sent events) open to web pages.',
+    registers,
+  });
+
   const queueDepthByStream = new PerStreamGauge(queueDepth, streams, 'sum');
   const lagByStream = new PerStreamGauge(lag, streams, 'max');
   const horsesByStream = new PerStreamGauge<'state'>(registryHorses, streams, 'sum');
@@ -240,6 +259,9 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     leaseRenewals,
     handedBack,
     fencedWrites,
+    apiRequests,
+    registryChanges,
+    apiEventStreams,
 
     /** Runs one stage and records its duration, also when it throws. */
     async timeStage<T>(stage: ChunkStage, fn: () => Promise<T> | T): Promise<T> {
@@ -343,6 +365,18 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
 
     countFencedWrite(): void {
       fencedWrites.inc();
+    },
+
+    countApiRequest(route: string, method: string, status: number): void {
+      apiRequests.inc({ route, method, status: String(status) });
+    },
+
+    countRegistryChange(change: RegistryChange): void {
+      registryChanges.inc({ change });
+    },
+
+    setApiEventStreams(open: number): void {
+      apiEventStreams.set(open);
     },
 
     /** Drops a stream's gauges (queue depth, lag, registry size) when its actor stops. */

@@ -29,6 +29,9 @@ export const METRIC = {
   leaseRenewals: 'paddock_lease_renewals_total',
   handedBack: 'paddock_chunks_handed_back_total',
   fencedWrites: 'paddock_fenced_writes_total',
+  apiRequests: 'paddock_api_requests_total',
+  registryChanges: 'paddock_registry_changes_total',
+  apiEventStreams: 'paddock_api_event_streams',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -78,3 +81,7 @@ export type LeaseRenewalResult = (typeof LEASE_RENEWAL_RESULTS)[number];
 /** Why a delivery was handed back to JetStream for another replica. */
 export const HAND_BACK_REASONS = ['owned-elsewhere', 'expiring', 'not-chosen', 'releasing', 'unavailable'] as const;
 export type HandBackReason = (typeof HAND_BACK_REASONS)[number];
+
+/** Operator changes to a registry through the API (the web app). */
+export const REGISTRY_CHANGES = ['rename', 'official', 'delete', 'merge', 'split', 'undo', 'herd'] as const;
+export type RegistryChange = (typeof REGISTRY_CHANGES)[number];

@@ -21,6 +21,8 @@ export interface ApiFixture {
   store: SqlRegistryStore;
   hub: EventHub;
   server: HttpServer;
+  /** What the API's metric hooks heard. */
+  heard: { requests: string[]; changes: string[]; eventStreams: number[] };
   close(): Promise<void>;
 }
 
@@ -62,13 +64,28 @@ export async function startApiFixture(options: { tokens?: ApiToken[]; streamId: 
     { scope: 'read', token: READ_TOKEN },
     { scope: 'admin', token: ADMIN_TOKEN },
   ];
-  const server = createRegistryServer({ store, tokens, port: 0, host: '127.0.0.1', logger, feed: hub, events });
+  const heard = { requests: [] as string[], changes: [] as string[], eventStreams: [] as number[] };
+  const server = createRegistryServer({
+    store,
+    tokens,
+    port: 0,
+    host: '127.0.0.1',
+    logger,
+    feed: hub,
+    events,
+    hooks: {
+      onRequest: (route, method, status) => heard.requests.push(`${method} ${route} ${status}`),
+      onChange: (change) => heard.changes.push(change),
+      onEventStreams: (open) => heard.eventStreams.push(open),
+    },
+  });
   const { port } = await server.start();
   return {
     url: `http://127.0.0.1:${port}`,
     store,
     hub,
     server,
+    heard,
     async close() {
       await server.stop();
       await store.settled();

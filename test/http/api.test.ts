@@ -316,10 +316,18 @@ describe.skipIf(!postgresUp)('registry API', () => {
     api.hub.emit({ type: 'horse.deleted', stream_id: 'another-stream', horse_id: 'horse_001' } as PaddockEvent);
     await call('PATCH', `/api/streams/${STREAM}/horses/horse_003`, { body: { name: 'Storm' } });
     await until('horse.renamed');
+    expect(api.heard.eventStreams.at(-1)).toBeGreaterThanOrEqual(1);
     const text = received.join('');
     expect(text).toContain('event: horse.renamed');
     expect(text).toContain('"name":"Storm"');
     expect(text).not.toContain('another-stream');
     controller.abort();
+  });
+
+  it('tells the metrics about each answered request (by route pattern) and each change', () => {
+    expect(api.heard.requests).toContain('GET /api/streams/:stream/horses 200');
+    expect(api.heard.requests).toContain('PATCH /api/streams/:stream/horses/:id 403');
+    expect(api.heard.requests).toContain('GET /api/streams 401');
+    expect(new Set(api.heard.changes)).toEqual(new Set(['rename', 'merge', 'undo', 'split', 'official', 'herd', 'delete']));
   });
 });

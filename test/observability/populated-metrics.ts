@@ -39,6 +39,9 @@ export function populatedMetrics(): PaddockMetrics {
   metrics.countLeaseRenewals('renewed', 7);
   metrics.countHandedBack('paddock-north', 'owned-elsewhere');
   metrics.countFencedWrite();
+  metrics.countApiRequest('/api/streams/:stream/horses', 'GET', 200);
+  metrics.countRegistryChange('merge');
+  metrics.setApiEventStreams(2);
   return metrics;
 }
 

@@ -11,7 +11,8 @@ export function endEventStreams(): void {
   for (const end of [...open]) end();
 }
 
-export function openEventStream(request: FastifyRequest, reply: FastifyReply, feed: EventFeed, streamId: string): void {
+/** `onCount` hears the number of open event streams (all routes together) after each open and close. */
+export function openEventStream(request: FastifyRequest, reply: FastifyReply, feed: EventFeed, streamId: string, onCount?: (open: number) => void): void {
   reply.hijack();
   const response = reply.raw;
   response.writeHead(200, {
@@ -30,7 +31,9 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, fe
     clearInterval(ping);
     unsubscribe();
     response.end();
+    onCount?.(open.size);
   };
   open.add(end);
+  onCount?.(open.size);
   request.raw.on('close', end);
 }

@@ -4,12 +4,13 @@
  * Every change is one registry transaction (the running stream actor sees it on its next chunk)
  * and an output event.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PaddockError } from '../../errors/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { SqlRegistryStore } from '../../registry/index.ts';
 import { STREAM_ID_PATTERN, type EventFeed, type EventPublisher, type PaddockEvent } from '../../sources/index.ts';
-import { ApiAuth, deny, SESSION_COOKIE } from './auth.ts';
+import type { RegistryChange } from '../../metrics/index.ts';
+import { ApiAuth, deny, SESSION_COOKIE, type Access } from './auth.ts';
 import { errorSchema, herdJson, herdSchema, horseDetailJson, horseDetailSchema, horseJson, horseSchema, streamJson, streamSchema } from './json.ts';
 import { openEventStream } from './event-stream.ts';
 
@@ -22,6 +23,15 @@ export interface ApiOptions {
   /** Where changes are announced; null: nowhere (the change is still made). */
   events: () => EventPublisher | null;
   logger: Logger;
+  hooks?: ApiHooks;
+}
+
+/** What the daemon's metrics hear from the API. */
+export interface ApiHooks {
+  /** An answered /api request: the route pattern (bounded), method and status. */
+  onRequest?(route: string, method: string, status: number): void;
+  onChange?(change: RegistryChange): void;
+  onEventStreams?(open: number): void;
 }
 
 const API_BODY_LIMIT = 16 * 1024;
@@ -46,14 +56,34 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     if (store === null) throw new PaddockError('DATABASE', 'the registry is still opening');
     return store;
   };
+  const hooks = options.hooks ?? {};
+  const logger = options.logger.child({ component: 'api' });
   const announce = (event: PaddockEvent) => options.events()?.publish(event);
+  // Who made each request, for the audit line of a change.
+  const accessOf = new WeakMap<FastifyRequest, Access>();
+  /** A change went through: its output event, its audit log line and its count. */
+  const changed = (request: FastifyRequest, change: RegistryChange, event: PaddockEvent) => {
+    announce(event);
+    const access = accessOf.get(request);
+    logger.info(
+      { change, event, scope: access !== undefined && 'scope' in access ? access.scope : undefined, auth: access !== undefined && 'auth' in access ? access.auth : undefined, remote: request.ip },
+      'registry changed through the API',
+    );
+    hooks.onChange?.(change);
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;
     if (!path.startsWith('/api/') || path === '/api/openapi.json' || path === '/api/session') return;
     const access = auth.access(request);
+    accessOf.set(request, access);
     if ('denied' in access) return deny(reply, access.denied, access.message);
     if (request.method !== 'GET' && request.method !== 'HEAD' && access.scope !== 'admin') return deny(reply, 403, 'this token may only read (scope read)');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    hooks.onRequest?.(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, request, reply) => {
@@ -191,7 +221,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.get<{ Params: StreamParams }>(
     '/api/streams/:stream/events',
     { schema: { tags: ['events'], summary: 'live events of the stream (text/event-stream)', params: streamParams, response: errors } },
-    async (request, reply) => openEventStream(request, reply, options.feed, request.params.stream),
+    async (request, reply) => openEventStream(request, reply, options.feed, request.params.stream, hooks.onEventStreams),
   );
 
   // --- changing (scope admin) -------------------------------------------------------------------
@@ -217,11 +247,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       const { name, official } = request.body;
       if (name !== undefined) {
         await registry().curation.rename(stream, id, name);
-        announce({ type: 'horse.renamed', stream_id: stream, horse_id: id, name: name === null ? null : name.trim() });
+        changed(request, 'rename', { type: 'horse.renamed', stream_id: stream, horse_id: id, name: name === null ? null : name.trim() });
       }
       if (official !== undefined) {
         await registry().curation.setOfficial(stream, id, official);
-        announce({ type: 'horse.updated', stream_id: stream, horse_id: id, official });
+        changed(request, 'official', { type: 'horse.updated', stream_id: stream, horse_id: id, official });
       }
       const overview = await registry().browse.stream(stream);
       return horseJson(stream, await registry().browse.horse(stream, id, { sightings: 0, officialIds: overview?.officialIds }));
@@ -234,7 +264,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     async (request, reply) => {
       const { stream, id } = request.params;
       await registry().curation.remove(stream, id);
-      announce({ type: 'horse.deleted', stream_id: stream, horse_id: id });
+      changed(request, 'delete', { type: 'horse.deleted', stream_id: stream, horse_id: id });
       return reply.code(204).send();
     },
   );
@@ -258,7 +288,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       const { stream } = request.params;
       const { keep, drop } = request.body;
       const merged = await registry().curation.merge(stream, keep, drop);
-      announce({ type: 'horse.merged', stream_id: stream, keep, drop });
+      changed(request, 'merge', { type: 'horse.merged', stream_id: stream, keep, drop });
       const overview = await registry().browse.stream(stream);
       return { change_id: merged.changeId, keep: horseJson(stream, await registry().browse.horse(stream, keep, { sightings: 0, officialIds: overview?.officialIds })), drop };
     },
@@ -287,7 +317,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     async (request) => {
       const { stream } = request.params;
       const split = await registry().curation.split(stream, request.body.horse, request.body.sightings);
-      announce({ type: 'horse.split', stream_id: stream, from: split.from.id, horse_id: split.created.id, sightings: [...new Set(request.body.sightings)] });
+      changed(request, 'split', { type: 'horse.split', stream_id: stream, from: split.from.id, horse_id: split.created.id, sightings: [...new Set(request.body.sightings)] });
       const overview = await registry().browse.stream(stream);
       const view = (id: string) => registry().browse.horse(stream, id, { sightings: 0, officialIds: overview?.officialIds });
       return { change_id: split.changeId, horse: horseJson(stream, await view(split.created.id)), from: horseJson(stream, await view(split.from.id)) };
@@ -320,7 +350,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     async (request) => {
       const { stream } = request.params;
       const undone = await registry().curation.undo(stream);
-      announce({ type: 'change.undone', stream_id: stream, change_id: undone.changeId, kind: undone.kind, horses: undone.horseIds });
+      changed(request, 'undo', { type: 'change.undone', stream_id: stream, change_id: undone.changeId, kind: undone.kind, horses: undone.horseIds });
       return { undone: { change_id: undone.changeId, kind: undone.kind, horses: undone.horseIds } };
     },
   );
@@ -345,7 +375,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     async (request) => {
       const { stream } = request.params;
       const herd = await registry().curation.setHerd(stream, request.body.expected_count, request.body.official_ids);
-      announce({ type: 'herd.changed', stream_id: stream, expected_count: herd.expectedCount, official_ids: herd.officialIds });
+      changed(request, 'herd', { type: 'herd.changed', stream_id: stream, expected_count: herd.expectedCount, official_ids: herd.officialIds });
       return { herd: herdJson(herd) };
     },
   );
