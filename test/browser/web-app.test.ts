@@ -18,6 +18,7 @@ import { browserAvailable, launchChromium } from './browser.ts';
 
 const STREAM = 'cam-web';
 const ADMIN_TOKEN = 'browser-admin-token-0123456789';
+const READ_TOKEN = 'browser-read-token-0123456789';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'artifacts', 'browser');
 const run = (await serviceAvailable('postgres')) && browserAvailable();
 
@@ -59,7 +60,7 @@ describe.skipIf(!run)('web app in a browser', { timeout: 240_000 }, () => {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     daemon = startDaemonProcess(
-      { DATABASE_URL: scratch.url, PADDOCK_HTTP_PORT: String(port), PADDOCK_HTTP_HOST: '127.0.0.1', PADDOCK_API_TOKENS: `admin:${ADMIN_TOKEN}`, PADDOCK_DATA_DIR: work, PADDOCK_LOG_LEVEL: 'info' },
+      { DATABASE_URL: scratch.url, PADDOCK_HTTP_PORT: String(port), PADDOCK_HTTP_HOST: '127.0.0.1', PADDOCK_API_TOKENS: `admin:${ADMIN_TOKEN},read:${READ_TOKEN}`, PADDOCK_DATA_DIR: work, PADDOCK_LOG_LEVEL: 'info' },
       ['--watch', path.join(work, 'watch')],
     );
     await daemon.waitForLog((line) => line.msg === 'chunk persisted', 120_000);
@@ -160,6 +161,26 @@ describe.skipIf(!run)('web app in a browser', { timeout: 240_000 }, () => {
     await expect.poll(() => page.locator('[data-testid="toast"]').count()).toBeGreaterThan(0);
     expect(navigations).toEqual([]);
     await shot('08-live-update');
+  });
+
+  it('offers a read token no changes (signed in on the gallery URL itself)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const reader = await context.newPage();
+      await reader.goto(`${baseUrl}/#/streams/${STREAM}`);
+      await reader.locator('[data-testid="token-input"]').fill(READ_TOKEN);
+      await reader.locator('[data-testid="token-input"]').press('Enter');
+      await reader.waitForFunction(() => document.body.dataset.ready?.startsWith('gallery:'));
+      expect(await reader.locator('[data-testid="horse-card"]').count()).toBeGreaterThan(0);
+      for (const control of ['merge-button', 'undo-button', 'herd-input', 'horse-select', 'official-toggle']) {
+        expect(await reader.locator(`[data-testid="${control}"]`).count(), control).toBe(0);
+      }
+      await reader.locator('[data-testid="horse-name"]').first().click();
+      expect(await reader.locator('[data-testid="rename-input"]').count()).toBe(0);
+      await reader.screenshot({ path: path.join(ARTIFACTS, '10-read-only.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
   });
 
   it('fits a phone screen', async () => {

@@ -120,8 +120,9 @@ async function api(method, path, body) {
   }
   let response;
   try {
-    response = (method === 'GET' && takeEarly(path)) || (await fetch(path, init));
-    if (response instanceof Promise) response = await response;
+    const early = method === 'GET' ? await takeEarly(path)?.catch(() => null) : null;
+    // A refused early answer (signed out when the page loaded) is never reused: ask again.
+    response = early?.ok ? early : await fetch(path, init);
   } catch (error) {
     throw new ApiError(0, 'NETWORK', `cannot reach the server (${error.message})`);
   }
