@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { silentLogger } from '../../src/log/index.ts';
-import { createEventPublisher } from '../../src/sources/index.ts';
+import { createEventPublisher, EventHub, feedHubFromNats } from '../../src/sources/index.ts';
 import type { PaddockEvent } from '../../src/sources/index.ts';
 import { serviceAvailable } from '../helpers/services.ts';
 import { connectTestNats, scratchNames, waitFor } from './helpers.ts';
@@ -78,5 +78,28 @@ describe.skipIf(!natsUp)('output events (real NATS)', () => {
     const events = createEventPublisher(closed, { logger: silentLogger(), onPublishError: (type) => failures.push(type) });
     expect(() => events.horseMerged('barn3', 'horse_001', 'horse_002')).not.toThrow();
     expect(failures).toEqual(['horse.merged']);
+  });
+
+  it('feeds the live-event hub from every publisher on NATS, per stream, ignoring what is not an event', async () => {
+    const { eventsPrefix } = scratchNames('hub');
+    const hub = new EventHub(silentLogger());
+    const seen: PaddockEvent[] = [];
+    const unsubscribe = hub.subscribe('barn1', (event) => seen.push(event));
+    const subscription = feedHubFromNats(nc, hub, silentLogger(), eventsPrefix);
+    await nc.flush();
+    // As another replica, or `paddock horses merge`, would publish.
+    const other = createEventPublisher(nc, { logger: silentLogger(), subjectPrefix: eventsPrefix });
+    other.horseMerged('barn1', 'horse_001', 'horse_004');
+    other.horseMerged('barn2', 'horse_001', 'horse_002');
+    nc.publish(`${eventsPrefix}.barn1`, 'not json');
+    other.publish({ type: 'horse.renamed', stream_id: 'barn1', horse_id: 'horse_001', name: 'Bella' });
+    await waitFor(() => (seen.length >= 2 ? true : undefined), 5000, 'two events of barn1');
+    expect(seen).toEqual([
+      { type: 'horse.merged', stream_id: 'barn1', keep: 'horse_001', drop: 'horse_004' },
+      { type: 'horse.renamed', stream_id: 'barn1', horse_id: 'horse_001', name: 'Bella' },
+    ]);
+    unsubscribe();
+    expect(hub.listenerCount).toBe(0);
+    subscription.unsubscribe();
   });
 });
