@@ -592,11 +592,18 @@ function galleryToolbar(state, ctx, reload) {
   return { node, update };
 }
 
-/** Cards built before the first paint (a screenful on a large monitor); the rest follow in batches. */
-const FIRST_CARDS = 24;
+/**
+ * Cards in the first screenful: the grid's columns (cards are at least 190 px wide, plus gaps and
+ * the page's margins) times the rows of ~330 px cards below the header and toolbar. These are
+ * built before the first paint and their thumbnails fetched at once; the rest follow in batches,
+ * their thumbnails lazily.
+ */
+function firstScreenCards() {
+  const columns = Math.max(1, Math.floor((window.innerWidth - 100) / 210));
+  const rows = Math.max(1, Math.ceil((window.innerHeight - 170) / 330));
+  return Math.min(48, columns * rows);
+}
 const CARD_BATCH = 60;
-/** Thumbnails fetched at once rather than lazily: the ones in the first screenful. */
-const EAGER_THUMBNAILS = 15;
 
 /**
  * Renders the cards: the first screenful at once, the rest in later tasks so the page shows (and
@@ -608,7 +615,8 @@ const EAGER_THUMBNAILS = 15;
 async function renderGrid(grid, state, ctx, reload, current) {
   const editing = grid.querySelector('[data-testid="rename-input"]')?.closest('[data-testid="horse-card"]');
   const editingIndex = editing ? state.horses.findIndex((horse) => horse.id === editing.dataset.horseId) : -1;
-  const build = (horse, index) => horseCard(horse, state, ctx, reload, index < EAGER_THUMBNAILS);
+  const firstCards = firstScreenCards();
+  const build = (horse, index) => horseCard(horse, state, ctx, reload, index < firstCards);
   if (state.horses.length === 0) {
     grid.replaceChildren(el('p', { class: 'muted', text: 'No horses seen in this stream yet.' }));
     return true;
@@ -619,9 +627,9 @@ async function renderGrid(grid, state, ctx, reload, current) {
       for (let i = from; i < Math.min(to, state.horses.length); i += 1) fragment.append(build(state.horses[i], i));
       return fragment;
     };
-    grid.replaceChildren(batch(0, FIRST_CARDS));
+    grid.replaceChildren(batch(0, firstCards));
     performance.mark('gallery-first-screen');
-    for (let from = FIRST_CARDS; from < state.horses.length; from += CARD_BATCH) {
+    for (let from = firstCards; from < state.horses.length; from += CARD_BATCH) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (!ctx.alive() || !current()) return false;
       grid.append(batch(from, from + CARD_BATCH));
