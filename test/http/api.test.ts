@@ -9,6 +9,16 @@ const postgresUp = await serviceAvailable('postgres');
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** Every change route, with a valid body. */
+const CHANGES: Array<[string, string, unknown]> = [
+  ['PATCH', `/api/streams/${STREAM}/horses/horse_001`, { name: 'Nope' }],
+  ['DELETE', `/api/streams/${STREAM}/horses/horse_001`, undefined],
+  ['POST', `/api/streams/${STREAM}/merges`, { keep: 'horse_001', drop: 'horse_002' }],
+  ['POST', `/api/streams/${STREAM}/splits`, { horse: 'horse_001', sightings: [1] }],
+  ['POST', `/api/streams/${STREAM}/undo`, undefined],
+  ['PUT', `/api/streams/${STREAM}/herd`, { expected_count: 3 }],
+];
+
 describe.skipIf(!postgresUp)('registry API', () => {
   let api: ApiFixture;
   const call = async (method: string, path: string, options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) => {
@@ -37,15 +47,7 @@ describe.skipIf(!postgresUp)('registry API', () => {
         expect((await call('GET', path, { token: null })).status, path).toBe(401);
         expect((await call('GET', path, { token: 'not-a-configured-token-at-all' })).status, path).toBe(401);
       }
-      const changes: Array<[string, string, unknown]> = [
-        ['PATCH', `/api/streams/${STREAM}/horses/horse_001`, { name: 'Nope' }],
-        ['DELETE', `/api/streams/${STREAM}/horses/horse_001`, undefined],
-        ['POST', `/api/streams/${STREAM}/merges`, { keep: 'horse_001', drop: 'horse_002' }],
-        ['POST', `/api/streams/${STREAM}/splits`, { horse: 'horse_001', sightings: [1] }],
-        ['POST', `/api/streams/${STREAM}/undo`, undefined],
-        ['PUT', `/api/streams/${STREAM}/herd`, { expected_count: 3 }],
-      ];
-      for (const [method, path, body] of changes) {
+      for (const [method, path, body] of CHANGES) {
         expect((await call(method, path, { token: null, body })).status, `${method} ${path}`).toBe(401);
         expect((await call(method, path, { token: 'not-a-configured-token-at-all', body })).status, `${method} ${path}`).toBe(401);
       }
@@ -59,15 +61,7 @@ describe.skipIf(!postgresUp)('registry API', () => {
 
     it('lets a read token read but not change (403)', async () => {
       expect((await call('GET', '/api/streams', { token: READ_TOKEN })).status).toBe(200);
-      const changes: Array<[string, string, unknown]> = [
-        ['PATCH', `/api/streams/${STREAM}/horses/horse_001`, { name: 'Nope' }],
-        ['DELETE', `/api/streams/${STREAM}/horses/horse_001`, undefined],
-        ['POST', `/api/streams/${STREAM}/merges`, { keep: 'horse_001', drop: 'horse_002' }],
-        ['POST', `/api/streams/${STREAM}/splits`, { horse: 'horse_001', sightings: [1] }],
-        ['POST', `/api/streams/${STREAM}/undo`, undefined],
-        ['PUT', `/api/streams/${STREAM}/herd`, { expected_count: 3 }],
-      ];
-      for (const [method, path, body] of changes) {
+      for (const [method, path, body] of CHANGES) {
         const answer = await call(method, path, { token: READ_TOKEN, body });
         expect(answer.status, `${method} ${path}`).toBe(403);
         expect(answer.body.error.code).toBe('FORBIDDEN');
