@@ -2,6 +2,7 @@
 import type { Box } from '../tracking/index.ts';
 import type { SqlClient } from './database.ts';
 import { unknownHorse } from './curation.ts';
+import { liveHorse } from './horse-rows.ts';
 import type { HorseSummary } from './types.ts';
 
 export interface StreamOverview {
@@ -80,11 +81,12 @@ interface ListingRow {
   version: number;
   deleted: boolean;
   present: boolean;
+  official: boolean;
 }
 
 const STREAM_SELECT = `
   SELECT s.stream_id, s.registry_version, s.herd_expected_count, s.herd_official_ids,
-         (SELECT count(*) FROM horses h WHERE h.stream_id = s.stream_id AND h.merged_into IS NULL AND h.deleted_at IS NULL) AS horses,
+         (SELECT count(*) FROM horses h WHERE h.stream_id = s.stream_id AND ${liveHorse('h')}) AS horses,
          c.chunk_id, c.sequence, c.processed_at
     FROM streams s
     LEFT JOIN LATERAL (SELECT chunk_id, sequence, processed_at FROM stream_chunks WHERE stream_id = s.stream_id ORDER BY sequence DESC LIMIT 1) c ON true`;
@@ -92,7 +94,8 @@ const STREAM_SELECT = `
 const LISTING_COLUMNS = `h.id, h.tracking_id, h.name, h.color, h.first_detected, h.last_seen, h.total_detections, h.confidence_score,
   COALESCE(octet_length(h.avatar_thumbnail), 0) AS thumbnail_bytes, h.version, h.deleted_at IS NOT NULL AS deleted,
   EXISTS (SELECT 1 FROM horse_sightings v WHERE v.stream_id = h.stream_id AND v.horse_id = h.id
-                 AND v.sequence = (SELECT max(sequence) FROM stream_chunks WHERE stream_id = h.stream_id)) AS present`;
+                 AND v.sequence = (SELECT max(sequence) FROM stream_chunks WHERE stream_id = h.stream_id)) AS present,
+  h.id = ANY(COALESCE((SELECT herd_official_ids FROM streams s WHERE s.stream_id = h.stream_id), '{}')) AS official`;
 
 export class RegistryBrowser {
   constructor(private readonly db: SqlClient) {}
@@ -109,17 +112,16 @@ export class RegistryBrowser {
   }
 
   /** The stream's horses by tracking number; deleted ones only when asked for. */
-  async horses(streamId: string, options: { includeDeleted?: boolean; officialIds?: readonly string[] } = {}): Promise<HorseListing[]> {
+  async horses(streamId: string, options: { includeDeleted?: boolean } = {}): Promise<HorseListing[]> {
     const { rows } = await this.db.query<ListingRow>(
       `SELECT ${LISTING_COLUMNS} FROM horses h WHERE h.stream_id = $1 AND h.merged_into IS NULL AND ($2 OR h.deleted_at IS NULL) ORDER BY h.tracking_id`,
       [streamId, options.includeDeleted === true],
     );
-    const official = new Set(options.officialIds ?? []);
-    return rows.map((row) => listingFrom(row, official));
+    return rows.map(listingFrom);
   }
 
   /** One live or deleted horse with its newest sightings; NOT_FOUND for an unknown or merged-away one. */
-  async horse(streamId: string, horseId: string, options: { sightings: number; officialIds?: readonly string[] }): Promise<HorseDetail> {
+  async horse(streamId: string, horseId: string, options: { sightings: number }): Promise<HorseDetail> {
     const { rows } = await this.db.query<ListingRow>(`SELECT ${LISTING_COLUMNS} FROM horses h WHERE h.stream_id = $1 AND h.id = $2 AND h.merged_into IS NULL`, [
       streamId,
       horseId,
@@ -141,7 +143,7 @@ export class RegistryBrowser {
       this.db.query<{ id: string }>('SELECT id FROM horses WHERE stream_id = $1 AND merged_into = $2 ORDER BY tracking_id', [streamId, horseId]),
     ]);
     return {
-      ...listingFrom(rows[0], new Set(options.officialIds ?? [])),
+      ...listingFrom(rows[0]),
       sightings: sightings.rows.map((row) => ({
         id: Number(row.id),
         chunkId: row.chunk_id,
@@ -178,7 +180,7 @@ function streamFrom(row: StreamRow): StreamOverview {
   };
 }
 
-function listingFrom(row: ListingRow, official: ReadonlySet<string>): HorseListing {
+function listingFrom(row: ListingRow): HorseListing {
   return {
     id: row.id,
     trackingId: Number(row.tracking_id),
@@ -192,6 +194,6 @@ function listingFrom(row: ListingRow, official: ReadonlySet<string>): HorseListi
     version: Number(row.version),
     deleted: row.deleted,
     present: row.present,
-    official: official.has(row.id),
+    official: row.official,
   };
 }

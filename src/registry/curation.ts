@@ -182,12 +182,11 @@ export class RegistryCuration {
       const movingLooks = appearances(moving);
       if (movingLooks.length === 0) throw new UsageError('the picked sightings carry no appearance to build a horse from');
       const stayingLooks = appearances(staying);
-      const changeId = await this.record(client, streamId, 'split', [horseId]);
-
       const { rows: next } = await client.query<{ next: number }>('SELECT COALESCE(max(tracking_id), 0) + 1 AS next FROM horses WHERE stream_id = $1', [streamId]);
       const trackingId = Number(next[0]!.next);
       const createdId = horseIdFor(trackingId);
-      await client.query('UPDATE registry_changes SET horse_ids = $2 WHERE id = $1', [changeId, [horseId, createdId]]);
+      // Only the existing horse has a row to keep (the new one does not exist yet).
+      const changeId = await this.record(client, streamId, 'split', [horseId, createdId]);
       const detections = moving.reduce((sum, row) => sum + Number(row.detections), 0);
       const confidence = detections > 0 ? moving.reduce((sum, row) => sum + Number(row.confidence) * Number(row.detections), 0) / detections : 0;
       const last = moving[moving.length - 1]!;
@@ -235,8 +234,9 @@ export class RegistryCuration {
    * merge stay with it). A split: the new horse goes back into the one it came from.
    */
   async undo(streamId: string): Promise<UndoResult> {
-    let removed: string[] = [];
-    const result = await this.change(streamId, () => removed, async (client, registryVersion) => {
+    // An undone split removes its new horse (merged back); an undone merge removes nobody.
+    const removed = (undone: UndoResult) => (undone.kind === 'split' ? [undone.horseIds[1]!] : []);
+    return this.change(streamId, removed, async (client, registryVersion) => {
       const { rows } = await client.query<{ id: number; kind: 'merge' | 'split'; horse_ids: string[]; sighting_ids: number[] }>(
         'SELECT id, kind, horse_ids, sighting_ids FROM registry_changes WHERE stream_id = $1 AND undone_at IS NULL ORDER BY id DESC LIMIT 1 FOR UPDATE',
         [streamId],
@@ -249,12 +249,10 @@ export class RegistryCuration {
         await this.undoMerge(client, streamId, changeId, first, second, change.sighting_ids.map(Number));
       } else {
         await this.undoSplit(client, streamId, changeId, first, second);
-        removed = [second];
       }
       await client.query('UPDATE registry_changes SET undone_at = now() WHERE id = $1', [changeId]);
       return { changeId, kind: change.kind, horseIds: [first, second], registryVersion };
     });
-    return result;
   }
 
   private async undoMerge(client: SqlClient, streamId: string, changeId: number, keepId: string, dropId: string, sightingIds: number[]): Promise<void> {
@@ -310,7 +308,7 @@ export class RegistryCuration {
   }
 
   /** Runs one change in a transaction that first moves the stream's registry version; then refreshes the cache. */
-  private async change<T>(streamId: string, removedIds: string[] | (() => string[]), work: (client: SqlClient, registryVersion: number) => Promise<T>): Promise<T> {
+  private async change<T>(streamId: string, removedIds: string[] | ((result: T) => string[]), work: (client: SqlClient, registryVersion: number) => Promise<T>): Promise<T> {
     const result = await this.db.transaction(async (client) => {
       const { rows } = await client.query<{ registry_version: number }>(
         `INSERT INTO streams (stream_id, registry_version) VALUES ($1, 1)
@@ -320,7 +318,7 @@ export class RegistryCuration {
       );
       return work(client, Number(rows[0]!.registry_version));
     });
-    await this.options.afterChange(streamId, typeof removedIds === 'function' ? removedIds() : removedIds);
+    await this.options.afterChange(streamId, typeof removedIds === 'function' ? removedIds(result) : removedIds);
     return result;
   }
 

@@ -157,8 +157,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     },
     async (request) => {
       const { stream } = request.params;
-      const overview = await registry().browse.stream(stream);
-      const horses = await registry().browse.horses(stream, { includeDeleted: request.query.include_deleted === true, officialIds: overview?.officialIds });
+      const [overview, horses] = await Promise.all([registry().browse.stream(stream), registry().browse.horses(stream, { includeDeleted: request.query.include_deleted === true })]);
       return { stream_id: stream, registry_version: overview?.registryVersion ?? 0, herd: herdJson(overview), horses: horses.map((horse) => horseJson(stream, horse)) };
     },
   );
@@ -176,8 +175,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     },
     async (request) => {
       const { stream, id } = request.params;
-      const overview = await registry().browse.stream(stream);
-      return horseDetailJson(stream, await registry().browse.horse(stream, id, { sightings: request.query.limit ?? 100, officialIds: overview?.officialIds }));
+      return horseDetailJson(stream, await registry().browse.horse(stream, id, { sightings: request.query.limit ?? 100 }));
     },
   );
 
@@ -253,8 +251,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
         await registry().curation.setOfficial(stream, id, official);
         changed(request, 'official', { type: 'horse.updated', stream_id: stream, horse_id: id, official });
       }
-      const overview = await registry().browse.stream(stream);
-      return horseJson(stream, await registry().browse.horse(stream, id, { sightings: 0, officialIds: overview?.officialIds }));
+      return horseJson(stream, await registry().browse.horse(stream, id, { sightings: 0 }));
     },
   );
 
@@ -289,8 +286,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       const { keep, drop } = request.body;
       const merged = await registry().curation.merge(stream, keep, drop);
       changed(request, 'merge', { type: 'horse.merged', stream_id: stream, keep, drop });
-      const overview = await registry().browse.stream(stream);
-      return { change_id: merged.changeId, keep: horseJson(stream, await registry().browse.horse(stream, keep, { sightings: 0, officialIds: overview?.officialIds })), drop };
+      return { change_id: merged.changeId, keep: horseJson(stream, await registry().browse.horse(stream, keep, { sightings: 0 })), drop };
     },
   );
 
@@ -318,8 +314,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       const { stream } = request.params;
       const split = await registry().curation.split(stream, request.body.horse, request.body.sightings);
       changed(request, 'split', { type: 'horse.split', stream_id: stream, from: split.from.id, horse_id: split.created.id, sightings: [...new Set(request.body.sightings)] });
-      const overview = await registry().browse.stream(stream);
-      const view = (id: string) => registry().browse.horse(stream, id, { sightings: 0, officialIds: overview?.officialIds });
+      const view = (id: string) => registry().browse.horse(stream, id, { sightings: 0 });
       return { change_id: split.changeId, horse: horseJson(stream, await view(split.created.id)), from: horseJson(stream, await view(split.from.id)) };
     },
   );
