@@ -75,6 +75,7 @@ const environmentSchema = z.object({
   PADDOCK_SAMPLE_FPS: numberFrom(0.1, 120).default(5),
   PADDOCK_MOTION_THRESHOLD: numberFrom(0, 255).default(1),
   PADDOCK_MOTION_MAX_HELD_FRAMES: intFrom(0, 1000).default(10),
+  PADDOCK_CAMERA_MOTION: z.enum(['on', 'off']).default('on'),
   PADDOCK_HTTP_PORT: intFrom(0, 65535).default(9464),
   PADDOCK_HTTP_HOST: z
     .string()
@@ -221,6 +222,8 @@ function configFrom(e: Environment, providersAskedFor: boolean, apiTokens: ApiTo
     sampleFps: e.PADDOCK_SAMPLE_FPS,
     /** Motion gating (src/video/motion-gate.ts): threshold 0 runs the detector on every frame. */
     motionGate: { threshold: e.PADDOCK_MOTION_THRESHOLD, maxHeldFrames: e.PADDOCK_MOTION_MAX_HELD_FRAMES },
+    /** Camera motion compensation (src/video/camera-motion.ts): the tracks follow the camera's pan and zoom. */
+    cameraMotion: e.PADDOCK_CAMERA_MOTION === 'on',
     httpPort: e.PADDOCK_HTTP_PORT,
     /** Address the HTTP server binds (PADDOCK_HTTP_HOST). */
     httpHost: e.PADDOCK_HTTP_HOST,

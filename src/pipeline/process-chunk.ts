@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeSightingThumbnail, encodeThumbnail } from '../thumbnails/index.ts';
 import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
-import { decodeChunk, MotionGate, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
+import { CameraMotionEstimator, decodeChunk, MotionGate, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail, InferenceWork } from './types.ts';
 
 /** Decoding goes at most this far past a chunk's declared duration (seconds, or share of it if more). */
@@ -19,6 +19,8 @@ export interface ProcessChunkDeps {
   decodeOptions: DecodeOptions;
   /** Motion gating; off without it or with threshold 0 (ffmpeg then writes no grey copies). */
   motionGate?: MotionGateOptions;
+  /** Camera motion compensation: each frame's pan and zoom is estimated and the tracks moved along. */
+  cameraMotion?: boolean;
   trackerOptions?: Partial<TrackerOptions>;
   logger: Logger;
 }
@@ -55,6 +57,7 @@ export async function processChunk(
   let frameWidth = 0;
   let frameHeight = 0;
   let partial: string | null = null;
+  const camera = deps.cameraMotion ? new CameraMotionEstimator() : null;
 
   // A file longer than its event says (a 2-hour file sent as a 4 s chunk) is decoded no further
   // than the declared duration and a margin: it cannot hold a tracking slot for hours.
@@ -92,12 +95,16 @@ export async function processChunk(
       }
 
       mark = performance.now();
+      const cameraMotion = camera?.next(frame);
+      timings.track += performance.now() - mark;
+
+      mark = performance.now();
       const detections = await deps.detector.detect(frame);
       inference.framesDetected += 1;
       timings.detect += performance.now() - mark;
 
       mark = performance.now();
-      const embeddings = await embedNeeded(deps.embedder, frame, detections, tracker.embeddingsNeeded({ detections }), inference);
+      const embeddings = await embedNeeded(deps.embedder, frame, detections, tracker.embeddingsNeeded({ detections, cameraMotion }), inference);
       timings.embed += performance.now() - mark;
 
       mark = performance.now();
@@ -108,6 +115,7 @@ export async function processChunk(
         height: frame.height,
         detections,
         embeddings,
+        cameraMotion,
       });
       timings.track += performance.now() - mark;
 

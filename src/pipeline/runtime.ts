@@ -56,6 +56,7 @@ export async function openPipeline(options: {
     embedder: models.embedder,
     decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
     motionGate: config.motionGate,
+    cameraMotion: config.cameraMotion,
     trackerOptions: trackerOptionsFor(config, models),
     logger,
   });

@@ -9,7 +9,7 @@
  * Noise scales with the box size as in BoT-SORT (x and w with the width, y and h with the height).
  */
 import type { KalmanState } from './state.ts';
-import type { Box } from './types.ts';
+import type { Box, CameraMotion } from './types.ts';
 
 export interface KalmanNoise {
   /** Position standard deviation as a fraction of the box size (per step and per measurement). */
@@ -60,6 +60,26 @@ export class BoxKalman {
       this.pp[axis] = pp + 2 * pv + vv + qp;
       this.pv[axis] = pv + vv;
       this.vv[axis] = vv + qv;
+    }
+    this.clampSize();
+  }
+
+  /**
+   * Moves the state with the camera: p' = scale · (p − centre) + centre + shift for the box
+   * centre, sizes and velocities scaled by `scale` (the variances by its square).
+   */
+  warp(motion: CameraMotion): void {
+    const { scale } = motion;
+    this.position[0] = scale * (this.position[0]! - motion.centreX) + motion.centreX + motion.tx;
+    this.position[1] = scale * (this.position[1]! - motion.centreY) + motion.centreY + motion.ty;
+    this.position[2] = scale * this.position[2]!;
+    this.position[3] = scale * this.position[3]!;
+    const squared = scale * scale;
+    for (let axis = 0; axis < AXES; axis += 1) {
+      this.velocity[axis] = scale * this.velocity[axis]!;
+      this.pp[axis] = squared * this.pp[axis]!;
+      this.pv[axis] = squared * this.pv[axis]!;
+      this.vv[axis] = squared * this.vv[axis]!;
     }
     this.clampSize();
   }

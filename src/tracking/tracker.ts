@@ -64,7 +64,7 @@ import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
 import { attribute, type Track, type TrackedBox } from './track.ts';
-import type { Box, Detection, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
+import type { Box, CameraMotion, Detection, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
 
 export type { HerdSpec, IdentifiedTrack } from './identify.ts';
 export type { TrackedBox } from './track.ts';
@@ -152,7 +152,7 @@ export interface ChunkTracker {
    * ReID on demand: 1 for each detection of the coming frame that needs an appearance vector.
    * Runs the frame's motion prediction: update() for the same frame must follow.
    */
-  embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array;
+  embeddingsNeeded(frame: Pick<FramePerception, 'detections' | 'cameraMotion'>): Uint8Array;
   update(frame: FramePerception): FrameUpdate;
   /**
    * Motion gating: whether a frame may skip the detector when the scene did not change — only
@@ -249,7 +249,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     const detections = frame.detections;
     const n = detections.length;
     const assignments: DetectionAssignment[] = detections.map(() => ({ trackKey: null, horseId: null, bestThumbnailCandidate: false }));
-    this.predictFrame();
+    this.predictFrame(frame.cameraMotion);
     this.framePredicted = false;
 
     const views = this.analyseFrame(frame);
@@ -316,9 +316,9 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
   }
 
-  embeddingsNeeded(frame: Pick<FramePerception, 'detections'>): Uint8Array {
+  embeddingsNeeded(frame: Pick<FramePerception, 'detections' | 'cameraMotion'>): Uint8Array {
     if (this.finished) invalid('embeddingsNeeded() called after finish()');
-    this.predictFrame();
+    this.predictFrame(frame.cameraMotion);
     const detections = frame.detections;
     const needed = new Uint8Array(detections.length).fill(1);
     if (this.options.reidRefreshFrames === 0) return needed;
@@ -330,9 +330,12 @@ class ChunkTrackerImpl implements ChunkTracker {
     return needed;
   }
 
-  private predictFrame(): void {
+  /** The coming frame's predictions: each track moved with the camera, then by its own motion. */
+  private predictFrame(cameraMotion: CameraMotion | undefined): void {
     if (this.framePredicted) return;
+    if (cameraMotion !== undefined && !validCameraMotion(cameraMotion)) invalid(`cameraMotion ${JSON.stringify(cameraMotion)} must be finite with a scale in (0.5, 2)`);
     for (const track of this.tracks) {
+      if (cameraMotion !== undefined) track.kf.warp(cameraMotion);
       track.kf.predict();
       track.predicted = track.kf.box();
     }
@@ -768,6 +771,10 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
     return unit;
   }
+}
+
+function validCameraMotion(motion: CameraMotion): boolean {
+  return [motion.tx, motion.ty, motion.centreX, motion.centreY].every(Number.isFinite) && motion.scale > 0.5 && motion.scale < 2;
 }
 
 /**

@@ -31,6 +31,17 @@ export interface FramePerception {
    * it needs none (ChunkTracker.embeddingsNeeded: ReID on demand).
    */
   embeddings: (Float32Array | null)[];
+  /** How the camera moved since the previous sampled frame; absent: it did not, or it is not known. */
+  cameraMotion?: CameraMotion | undefined;
+}
+
+/** A zoom and pan of the camera between two frames: p' = scale · (p − centre) + centre + (tx, ty), in frame pixels. */
+export interface CameraMotion {
+  scale: number;
+  tx: number;
+  ty: number;
+  centreX: number;
+  centreY: number;
 }
 
 /**

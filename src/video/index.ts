@@ -6,6 +6,7 @@
  *               ─► RawFrameProcess (ffmpeg stdout frames paired with showinfo pts, backpressured)
  *               ─► classifyOutcome (typed VIDEO_* error once ffmpeg has finished)
  *   MotionGate: from ffmpeg's small grey copies, whether a frame needs the detector at all
+ *   CameraMotionEstimator: each frame's pan and zoom since the one before, for the tracker
  */
 export type { DecodedFrame, DecodeOptions } from './types.ts';
 export { decodeChunk } from './decode.ts';
@@ -15,3 +16,4 @@ export { resolveFfmpegPath } from './ffmpeg-path.ts';
 export { resolveVideoInput, type VideoInput, type InputPolicy } from './input-policy.ts';
 export { VIDEO_DEMUXERS, MOTION_THUMBNAIL } from './ffmpeg-args.ts';
 export { MotionGate, meanAbsoluteDifference, type MotionGateOptions } from './motion-gate.ts';
+export { CameraMotionEstimator, estimateCameraMotion, greyForCameraMotion, type GreyImage } from './camera-motion.ts';

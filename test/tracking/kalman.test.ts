@@ -24,6 +24,25 @@ describe('BoxKalman', () => {
     expect(predicted.w).toBeCloseTo(50, 3);
   });
 
+  it('moves with the camera: pan and zoom about the frame centre, sizes, velocities and variances scaled', () => {
+    const kf = new BoxKalman({ x: 100, y: 50, w: 40, h: 20 });
+    for (let t = 1; t <= 20; t += 1) {
+      kf.predict();
+      kf.update({ x: 100 + 2 * t, y: 50, w: 40, h: 20 });
+    }
+    const before = { velocity: kf.velocity[0]!, pp: kf.pp[0]!, box: kf.box() };
+    kf.warp({ scale: 1.5, tx: 10, ty: -5, centreX: 320, centreY: 180 });
+    const after = kf.box();
+    const centreX = before.box.x + before.box.w / 2;
+    const centreY = before.box.y + before.box.h / 2;
+    expect(after.x + after.w / 2).toBeCloseTo(1.5 * (centreX - 320) + 320 + 10, 6);
+    expect(after.y + after.h / 2).toBeCloseTo(1.5 * (centreY - 180) + 180 - 5, 6);
+    expect(after.w).toBeCloseTo(1.5 * before.box.w, 6);
+    expect(after.h).toBeCloseTo(1.5 * before.box.h, 6);
+    expect(kf.velocity[0]).toBeCloseTo(1.5 * before.velocity, 9);
+    expect(kf.pp[0]).toBeCloseTo(2.25 * before.pp, 9);
+  });
+
   it('grows uncertainty on predict and shrinks it on update', () => {
     const kf = new BoxKalman({ x: 0, y: 0, w: 50, h: 40 });
     const before = kf.pp[0]!;

@@ -430,6 +430,40 @@ describe('chunk tracker within a chunk', () => {
     expect(new Set(weakUpdates.slice(3).map((u) => u.assignments[0]!.horseId))).toEqual(new Set(['horse_001']));
   });
 
+  it('follows the camera: a jolt that moves every horse by one spacing keeps look-alikes on their own tracks only with the camera motion', () => {
+    const [look] = identities(1);
+    const JOLT_FRAME = 15;
+    const JOLT_PX = -150;
+    // Two look-alike horses standing 150 px apart; at frame 15 the camera jolts, and both land
+    // 150 px to the left in the frame: the left one where nothing was, the right one on the left one's spot.
+    const still = (x: number) => ({ identity: look!, start: { x, y: 300, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 } });
+    const frames = scene([still(400), still(550)], 25, { noise: 0.1, jitter: 0.5 }).map((sceneFrame, f) => {
+      if (f < JOLT_FRAME) return sceneFrame;
+      const detections = sceneFrame.frame.detections.map((detection) => ({ ...detection, box: { ...detection.box, x: detection.box.x + JOLT_PX } }));
+      return { ...sceneFrame, frame: { ...sceneFrame.frame, detections } };
+    });
+    const jolt = { scale: 1, tx: JOLT_PX, ty: 0, centreX: 640, centreY: 360 };
+    const idsOf = (withCameraMotion: boolean) => {
+      const t = tracker();
+      const updates = frames.map(({ frame: perception }, f) => t.update(withCameraMotion && f === JOLT_FRAME ? { ...perception, cameraMotion: jolt } : perception));
+      return idsPerTruth(frames, updates);
+    };
+    const followed = idsOf(true);
+    expect([...followed.values()].map((ids) => [...ids])).toEqual([['horse_001'], ['horse_002']]);
+    // Without it the left horse's prediction takes the right horse's detection: IDs swap or split.
+    const unfollowed = idsOf(false);
+    expect([...unfollowed.values()].some((ids) => ids.size > 1)).toBe(true);
+  });
+
+  it('refuses a camera motion that is not finite or zooms beyond reason', () => {
+    const [look] = identities(1);
+    const t = tracker();
+    const perception = frame(0, [{ box: { x: 10, y: 10, w: 50, h: 40 }, embedding: look! }]);
+    t.update(perception);
+    expect(() => t.update({ ...frame(1, []), cameraMotion: { scale: 3, tx: 0, ty: 0, centreX: 0, centreY: 0 } })).toThrow(PaddockError);
+    expect(() => t.embeddingsNeeded({ detections: [], cameraMotion: { scale: 1, tx: Number.NaN, ty: 0, centreX: 0, centreY: 0 } })).toThrow(PaddockError);
+  });
+
   it('is deterministic', () => {
     const ids = identities(4);
     const script = ids.map((identity, i) => ({
