@@ -153,7 +153,7 @@ export function estimateCameraMotion(previous: GreyImage, current: GreyImage): C
   if (!Number.isFinite(best.cost)) return none;
   best = searchAround(coarse[0], coarse[1], COARSE_SCALES, doubled(best), 1, 1, 1);
   best = searchAround(middle[0], middle[1], zooms(best.scale, 0.015), doubled(best), 1, 1, 2);
-  best = searchAround(previous, current, zooms(best.scale, 0.0075), doubled(best), 0.5, 0.5, 2);
+  best = searchAround(previous, current, [best.scale], doubled(best), 0.5, 0.5, 2);
   if (!Number.isFinite(best.cost)) return none;
   // Grey pixels → frame pixels; the grey image's centre is the frame's centre.
   return { ...none, scale: best.scale, tx: best.tx * previous.step, ty: best.ty * previous.step };
