@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.ts';
 import type { RegistrySnapshot } from '../registry/index.ts';
 import { BestThumbnails, encodeSightingThumbnail, encodeThumbnail } from '../thumbnails/index.ts';
 import { createChunkTracker, type TrackerOptions } from '../tracking/index.ts';
-import { CameraMotionEstimator, decodeChunk, MotionGate, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
+import { decodeChunk, MotionGate, type CameraMotionCarry, type DecodedFrame, type DecodeOptions, type MotionGateOptions } from '../video/index.ts';
 import type { ChunkOutcome, EncodedThumbnail, InferenceWork } from './types.ts';
 
 /** Decoding goes at most this far past a chunk's declared duration (seconds, or share of it if more). */
@@ -19,8 +19,8 @@ export interface ProcessChunkDeps {
   decodeOptions: DecodeOptions;
   /** Motion gating; off without it or with threshold 0 (ffmpeg then writes no grey copies). */
   motionGate?: MotionGateOptions;
-  /** Camera motion compensation: each frame's pan and zoom is estimated and the tracks moved along. */
-  cameraMotion?: boolean;
+  /** Camera motion compensation (each frame's pan and zoom estimated, the tracks moved along); off without it. */
+  cameraMotion?: CameraMotionCarry;
   trackerOptions?: Partial<TrackerOptions>;
   logger: Logger;
 }
@@ -57,7 +57,7 @@ export async function processChunk(
   let frameWidth = 0;
   let frameHeight = 0;
   let partial: string | null = null;
-  const camera = deps.cameraMotion ? new CameraMotionEstimator() : null;
+  const camera = deps.cameraMotion?.estimatorFor(event.streamId, event.sequence) ?? null;
 
   // A file longer than its event says (a 2-hour file sent as a 4 s chunk) is decoded no further
   // than the declared duration and a margin: it cannot hold a tracking slot for hours.
@@ -131,6 +131,7 @@ export async function processChunk(
   } finally {
     await frames.return?.();
   }
+  if (camera !== null) deps.cameraMotion!.keep(event.streamId, event.sequence, camera);
 
   let mark = performance.now();
   const tracking = tracker.finish();

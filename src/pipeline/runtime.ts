@@ -4,7 +4,7 @@ import { PaddockError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openRegistry, type MigrationPolicy, type RegistryHooks, type SqlRegistryStore } from '../registry/index.ts';
 import { DEFAULT_FEATURE_BANK_OPTIONS, type TrackerOptions } from '../tracking/index.ts';
-import { decodeOptionsFromConfig } from '../video/index.ts';
+import { CameraMotionCarry, decodeOptionsFromConfig } from '../video/index.ts';
 import { createStreamEffects } from './stream-effects.ts';
 
 /** Frames are scaled on ffmpeg's side to at most this size: enough for the detector and ReID crops. */
@@ -56,7 +56,7 @@ export async function openPipeline(options: {
     embedder: models.embedder,
     decodeOptions: decodeOptionsFromConfig(config, { maxWidth: DECODE_MAX_SIDE, maxHeight: DECODE_MAX_SIDE }),
     motionGate: config.motionGate,
-    cameraMotion: config.cameraMotion,
+    ...(config.cameraMotion ? { cameraMotion: new CameraMotionCarry() } : {}),
     trackerOptions: trackerOptionsFor(config, models),
     logger,
   });

@@ -161,13 +161,52 @@ export function estimateCameraMotion(previous: GreyImage, current: GreyImage): C
 
 /** Camera motion frame by frame: each frame's motion since the frame given before it. */
 export class CameraMotionEstimator {
-  private previous: GreyImage | null = null;
+  /** `previous`: the grey copy of the frame before the first one given (e.g. the previous chunk's last). */
+  constructor(private previous: GreyImage | null = null) {}
 
-  /** The motion since the previous frame given; undefined for the first. */
+  /** The motion since the previous frame given; undefined for the first (with no `previous`). */
   next(frame: RgbImage): CameraMotion | undefined {
     const grey = greyForCameraMotion(frame);
     const previous = this.previous;
     this.previous = grey;
     return previous === null ? undefined : estimateCameraMotion(previous, grey);
+  }
+
+  /** The grey copy of the latest frame given. */
+  get latest(): GreyImage | null {
+    return this.previous;
+  }
+}
+
+/** Streams whose last grey copy is kept; the least recently used go first. */
+export const CAMERA_CARRY_MAX_STREAMS = 256;
+
+/**
+ * Each stream's last frame (its grey copy, about 57 KB) at the end of its latest chunk, so the
+ * first frame of the stream's next chunk is compensated too. Only the chunk right after
+ * (sequence + 1) uses it; in memory only (a restart or another replica starts the chunk afresh).
+ */
+export class CameraMotionCarry {
+  private readonly last = new Map<string, { sequence: number; grey: GreyImage }>();
+
+  constructor(private readonly maxStreams = CAMERA_CARRY_MAX_STREAMS) {}
+
+  /** An estimator for chunk `sequence` of `streamId`, primed with the previous chunk's last frame when there is one. */
+  estimatorFor(streamId: string, sequence: number): CameraMotionEstimator {
+    const entry = this.last.get(streamId);
+    return new CameraMotionEstimator(entry !== undefined && entry.sequence === sequence - 1 ? entry.grey : null);
+  }
+
+  /** Keeps the estimator's latest frame as the end of chunk `sequence`. */
+  keep(streamId: string, sequence: number, estimator: CameraMotionEstimator): void {
+    const grey = estimator.latest;
+    this.last.delete(streamId);
+    if (grey === null) return;
+    this.last.set(streamId, { sequence, grey });
+    if (this.last.size > this.maxStreams) this.last.delete(this.last.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.last.size;
   }
 }

@@ -16,4 +16,4 @@ export { resolveFfmpegPath } from './ffmpeg-path.ts';
 export { resolveVideoInput, type VideoInput, type InputPolicy } from './input-policy.ts';
 export { VIDEO_DEMUXERS, MOTION_THUMBNAIL } from './ffmpeg-args.ts';
 export { MotionGate, meanAbsoluteDifference, type MotionGateOptions } from './motion-gate.ts';
-export { CameraMotionEstimator, estimateCameraMotion, greyForCameraMotion, type GreyImage } from './camera-motion.ts';
+export { CameraMotionCarry, CameraMotionEstimator, estimateCameraMotion, greyForCameraMotion, type GreyImage } from './camera-motion.ts';

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import type { RgbImage } from '../../src/inference/preprocess.ts';
-import { CameraMotionEstimator, estimateCameraMotion, greyForCameraMotion } from '../../src/video/camera-motion.ts';
+import { CameraMotionCarry, CameraMotionEstimator, estimateCameraMotion, greyForCameraMotion } from '../../src/video/camera-motion.ts';
 
 const PHOTO = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'horses.jpg');
 const WIDTH = 640;
@@ -79,5 +79,25 @@ describe('camera motion between two frames', () => {
     const second = estimator.next(await view(70, 20))!;
     expect(Math.abs(first.tx - -10)).toBeLessThanOrEqual(2);
     expect(Math.abs(second.tx - -20)).toBeLessThanOrEqual(2);
+  });
+
+  it('a chunk starts from the last frame of the chunk before only when it directly follows it, and few streams are kept', async () => {
+    const carry = new CameraMotionCarry(2);
+    const first = carry.estimatorFor('cam-1', 1);
+    expect(first.next(await view(40, 20))).toBeUndefined();
+    first.next(await view(50, 20));
+    carry.keep('cam-1', 1, first);
+    const following = carry.estimatorFor('cam-1', 2).next(await view(62, 20))!;
+    expect(Math.abs(following.tx - -12)).toBeLessThanOrEqual(2);
+    // A gap in the sequence (chunk 3 after 1), or another stream, starts afresh.
+    expect(carry.estimatorFor('cam-1', 3).next(await view(62, 20))).toBeUndefined();
+    expect(carry.estimatorFor('cam-2', 2).next(await view(62, 20))).toBeUndefined();
+    for (const stream of ['cam-2', 'cam-3']) {
+      const estimator = carry.estimatorFor(stream, 1);
+      estimator.next(await view(40, 20));
+      carry.keep(stream, 1, estimator);
+    }
+    expect(carry.size).toBe(2);
+    expect(carry.estimatorFor('cam-1', 2).next(await view(62, 20))).toBeUndefined();
   });
 });
