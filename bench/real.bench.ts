@@ -2,8 +2,9 @@
  * `npm run bench -- real`: every clip in ../shared/data/real through the real pipeline, cut into
  * 5 s and 10 s chunks at 5 fps, with each detector/embedder pair in ../shared/models that fits:
  * horses in the registry vs what a person sees, IDF1, MOTA and ID switches on the annotated
- * frames, and frames per second. Side by side: the same run with per-chunk tracking (the previous
- * tracker: every chunk starts from the registry alone, continuousTracks off), and
+ * frames, and frames per second. Side by side: the same run without camera motion compensation,
+ * with per-chunk tracking (the previous tracker: every chunk starts from the registry alone,
+ * continuousTracks off), and
  * node-moving-things-tracker on the same detector's detections of the whole clip.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -73,6 +74,12 @@ async function movingThingsOnClip(clip: string, pair: ModelPair, sourceFps: numb
   return { rows, ids: ids.size };
 }
 
+/** A model pair and the configuration it runs with. */
+interface Variant {
+  pair: ModelPair;
+  env: Record<string, string>;
+}
+
 /** What a person sees in each clip (../shared/data/real/README.md). */
 const TRUTH: Record<string, string> = { 'paddock-2horses': '2', 'horsejump-high': '1', 'beach-herd': '10–12', 'rider-monument': '1' };
 
@@ -89,7 +96,15 @@ export async function run(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'paddock-bench-real-'));
   try {
     const clips = (await readdir(REAL_DIR, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
-    const pairs = [YOLOX_OSNET, await perChunkConfig(YOLOX_OSNET, root), YOLO11N_OSNET, await perChunkConfig(YOLO11N_OSNET, root)];
+    const withoutCameraMotion = (pair: ModelPair): Variant => ({ pair: { ...pair, label: `${pair.label} no camera` }, env: { PADDOCK_CAMERA_MOTION: 'off' } });
+    const variants: Variant[] = [
+      { pair: YOLOX_OSNET, env: {} },
+      withoutCameraMotion(YOLOX_OSNET),
+      { pair: await perChunkConfig(YOLOX_OSNET, root), env: {} },
+      { pair: YOLO11N_OSNET, env: {} },
+      withoutCameraMotion(YOLO11N_OSNET),
+      { pair: await perChunkConfig(YOLO11N_OSNET, root), env: {} },
+    ];
     console.log('clip               chunk  models                           horses (truth)  IDF1   MOTA   IDsw  fps');
     for (const clipName of clips) {
       const clipDir = path.join(REAL_DIR, clipName);
@@ -106,8 +121,8 @@ export async function run(): Promise<void> {
       }
       for (const chunkS of [5, 10]) {
         const files = await cutClip(clip, chunkS, path.join(root, `${clipName}-${chunkS}`));
-        for (const pair of pairs) {
-          const result = await runRealChunks(files, path.join(root, `${clipName}-${chunkS}-${pair.label.replace(/\W+/g, '_')}`), pair, fps);
+        for (const { pair, env } of variants) {
+          const result = await runRealChunks(files, path.join(root, `${clipName}-${chunkS}-${pair.label.replace(/\W+/g, '_')}`), pair, fps, env);
           const metrics = gt === null ? null : scoreOnAnnotatedFrames(gt, result.rows, sampledFrames(durationS, fps));
           console.log(
             `${clipName.padEnd(18)} ${`${chunkS} s`.padStart(5)}  ${pair.label.padEnd(32)} ${`${result.horsesRegistered} (${TRUTH[clipName] ?? '?'})`.padStart(14)} ${cell(metrics?.identity.idf1)} ${cell(metrics?.clear.mota)} ${(metrics === null ? '—' : String(metrics.clear.idSwitches)).padStart(5)} ${result.fps.toFixed(1).padStart(5)}`,
