@@ -67,6 +67,7 @@ const trackingSchema = z.strictObject({
   refindSimilarity: similarity.optional(),
   reidSimilarity: similarity.optional(),
   reidRefreshFrames: z.int().min(0).optional(),
+  interpolateMaxGapS: z.number().min(0).optional(),
 });
 
 export type ModelTrackingSettings = z.infer<typeof trackingSchema>;

@@ -75,6 +75,8 @@ export interface TrackerOptions {
   reidRefreshFrames: number;
   /** … and "without ambiguity" starts with its predicted box overlapping the detection at least this much (IoU). */
   reidSkipMinIoU: number;
+  /** A horse unseen for at most this many seconds within a chunk gets interpolated boxes for the frames in between; 0: none. */
+  interpolateMaxGapS: number;
   featureBank: FeatureBankOptions;
   kalman: KalmanNoise;
 }
@@ -110,6 +112,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   continuousTracks: true,
   reidRefreshFrames: 5,
   reidSkipMinIoU: 0.5,
+  interpolateMaxGapS: 2,
   featureBank: DEFAULT_FEATURE_BANK_OPTIONS,
   kalman: DEFAULT_KALMAN_NOISE,
 });
@@ -146,6 +149,7 @@ export function resolveTrackerOptions(partial: Partial<TrackerOptions> = {}): Tr
   requireRange('refindReach', options.refindReach, 0, Number.MAX_VALUE);
   requireRange('reidSimilarity', options.reidSimilarity, -1, 1);
   requireRange('continueWithinS', options.continueWithinS, 0, Number.MAX_VALUE);
+  requireRange('interpolateMaxGapS', options.interpolateMaxGapS, 0, Number.MAX_VALUE);
   requireInteger('confirmHits', options.confirmHits, 1);
   requireInteger('maxLostFrames', options.maxLostFrames, 0);
   requireInteger('reidRefreshFrames', options.reidRefreshFrames, 0);

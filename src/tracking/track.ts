@@ -10,6 +10,8 @@ export interface TrackedBox {
   timestampS: number;
   box: Box;
   score: number;
+  /** Not a detection: the box of a frame the horse went unseen in, between two that saw it (./interpolate.ts). */
+  interpolated?: true;
 }
 
 export type Phase = 'tentative' | 'tracked' | 'lost';

@@ -60,6 +60,7 @@ import { matchDetections, SPOKEN_FOR_IOU, withinReach } from './association.ts';
 import { cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
 import { boxArea, coverage, iou } from './geometry.ts';
 import { Identities, type HerdSpec, type IdentifiedTrack } from './identify.ts';
+import { fillGaps, type FrameTime } from './interpolate.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
@@ -86,7 +87,7 @@ export interface HorseChunkResult {
   /** Track key whose thumbnail candidate (largest w·h·score) is this horse's best; null if none. */
   thumbnailTrackKey: number | null;
   thumbnailQuality: number;
-  /** Every attributed detection, in frame order (for MOT output). */
+  /** Every attributed detection, in frame order, and interpolated boxes for short gaps between them (for MOT output). */
   frames: TrackedBox[];
 }
 
@@ -190,6 +191,10 @@ const MOSTLY_HIDDEN = 0.8;
 const MAX_PENDING_VECTORS = 16;
 /** Weight of the old value in a track's running appearance agreement. */
 const SELF_SIMILARITY_MOMENTUM = 0.8;
+/** An interpolated box overlapping another horse's detected box this much is a guess in a crowd. */
+const CROWDED_IOU = 0.5;
+/** Per owner's list of boxes: whether an interpolated box in a frame lands on someone else's. */
+type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: Box) => boolean;
 /** Weight of the old value in a track's running unoccluded box size. */
 const FULL_SIZE_MOMENTUM = 0.8;
 
@@ -213,6 +218,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private views: FrameViews = frameViews(16);
   /** Timestamp (s) of the latest frame. */
   private lastTimestampS = 0;
+  /** Every frame seen in this chunk, detected or held, in order (for interpolating gaps). */
+  private readonly frameTimes: FrameTime[] = [];
   /** The coming frame's motion prediction is done (embeddingsNeeded ran before update). */
   private framePredicted = false;
   private readonly sequence: number;
@@ -245,6 +252,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (this.finished) invalid('update() called after finish()');
     const embeddings = this.validateFrame(frame);
     this.lastTimestampS = frame.timestampS;
+    this.frameTimes.push({ frameIndex: frame.frameIndex, timestampS: frame.timestampS });
     const options = this.options;
     const detections = frame.detections;
     const n = detections.length;
@@ -308,6 +316,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (this.framePredicted) invalid('hold() called between embeddingsNeeded() and update()');
     if (!Number.isFinite(frame.timestampS)) invalid(`frame ${frame.frameIndex}: timestampS must be finite`);
     this.lastTimestampS = frame.timestampS;
+    this.frameTimes.push({ frameIndex: frame.frameIndex, timestampS: frame.timestampS });
     // Motion, hits and lost counts stand still with the scene.
     for (const track of this.tracks) {
       if (track.phase !== 'tracked' || track.horse === null || track.lastReported === null) continue;
@@ -377,6 +386,7 @@ class ChunkTrackerImpl implements ChunkTracker {
 
   finish(): ChunkTrackingResult {
     this.finished = true;
+    const crowded = this.crowdedTest();
     const horses: HorseChunkResult[] = [];
     for (const horse of this.identities.horses) {
       if (horse.detections === 0 || horse.status === null) continue;
@@ -397,17 +407,17 @@ class ChunkTrackerImpl implements ChunkTracker {
         lastBox: { ...last.box },
         thumbnailTrackKey: horse.thumbnailTrackKey,
         thumbnailQuality: horse.thumbnailQuality,
-        frames,
+        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(horse.frames)),
       });
     }
     horses.sort((a, b) => a.trackingId - b.trackingId);
     // Without continuous tracks an undecided track ends with the chunk: it could never be joined to a horse later.
-    const provisional = this.options.continuousTracks ? this.provisionalTracks() : [];
+    const provisional = this.options.continuousTracks ? this.provisionalTracks(crowded) : [];
     return { horses, provisional, identified: this.identities.identified, state: this.snapshot(), nextTrackingId: this.identities.nextTrackingId, registryMatchMs: this.registryMatchMs };
   }
 
   /** Confirmed, still undecided tracks with boxes in this chunk: reported now, joined to their horse later. */
-  private provisionalTracks(): ProvisionalTrackResult[] {
+  private provisionalTracks(crowded: CrowdedTest): ProvisionalTrackResult[] {
     const results: ProvisionalTrackResult[] = [];
     for (const track of this.tracks) {
       if (!track.confirmed || track.horse !== null || track.pendingBoxes.length === 0) continue;
@@ -421,12 +431,30 @@ class ChunkTrackerImpl implements ChunkTracker {
         firstSeen: new Date(this.chunkStartMs + first.timestampS * 1000),
         lastSeen: new Date(this.chunkStartMs + last.timestampS * 1000),
         lastBox: { ...last.box },
-        frames,
+        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(track.pendingBoxes)),
       });
       track.provisional = true;
       track.pendingBoxes = [];
     }
     return results;
+  }
+
+  /**
+   * For one horse's (or provisional track's) boxes, whether a box in a frame lands on another's
+   * detected box (IoU ≥ CROWDED_IOU): an interpolated box there could be that one.
+   */
+  private crowdedTest(): CrowdedTest {
+    const seen = new Map<number, { owner: readonly TrackedBox[]; box: Box }[]>();
+    const add = (owner: readonly TrackedBox[]) => {
+      for (const observation of owner) {
+        const boxes = seen.get(observation.frameIndex);
+        if (boxes === undefined) seen.set(observation.frameIndex, [{ owner, box: observation.box }]);
+        else boxes.push({ owner, box: observation.box });
+      }
+    };
+    for (const horse of this.identities.horses) add(horse.frames);
+    for (const track of this.tracks) if (track.confirmed && track.horse === null) add(track.pendingBoxes);
+    return (owner) => (frameIndex, box) => (seen.get(frameIndex) ?? []).some((other) => other.owner !== owner && iou(other.box, box) >= CROWDED_IOU);
   }
 
   /** The live tracks as data, for the next chunk. */

@@ -33,12 +33,12 @@ async function runClip(name: string, chunkS: number) {
 describe('identity on real footage (YOLOX-nano + OSNet)', () => {
   for (const chunkS of [5, 10]) {
     it(
-      `paddock-2horses in ${chunkS} s chunks: exactly 2 horses, IDF1 ≥ 0.72`,
+      `paddock-2horses in ${chunkS} s chunks: exactly 2 horses, IDF1 ≥ 0.74`,
       async () => {
         const { result, metrics } = await runClip('paddock-2horses', chunkS);
         expect(result.horsesRegistered).toBe(2);
-        // Measured 0.730 (10 s) and 0.735 (5 s); 0.713 and 0.719 without camera motion compensation.
-        expect(metrics!.identity.idf1).toBeGreaterThanOrEqual(0.72);
+        // Measured 0.752 at 5 s and 10 s; 0.735 / 0.730 without interpolated gaps, 0.719 / 0.713 without camera motion either.
+        expect(metrics!.identity.idf1).toBeGreaterThanOrEqual(0.74);
       },
       TIMEOUT_MS,
     );
