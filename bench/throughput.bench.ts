@@ -2,7 +2,7 @@
  * `npm run bench -- throughput`: what ReID on demand and motion gating save, per stream, on CPU.
  * Every clip in ../shared/data/real (5 s chunks, 5 fps, the shared YOLOX-nano + OSNet) and a
  * synthetic still scene (5 grazing horses, 6 × 10 s, the project's own models, which the synthetic
- * world is drawn for; YOLOX-nano finds no horse in it) runs through the real pipeline four times — both measures off (the baseline, measured in the same run), each one alone, both — and
+ * world is drawn for; YOLOX-nano finds no horse in it) runs through the real pipeline five times — both measures off (the baseline, measured in the same run), each one alone, both, and both without camera motion compensation — and
  * prints the real-time factor (seconds of video per second of the chunks' own processing) with
  * its ratio to the baseline, the detector frames and embeddings run and skipped, and IDF1 where
  * the clip has ground truth (no loss beyond 0.01 is allowed on paddock-2horses).
@@ -24,6 +24,8 @@ const MEASURES: { label: string; env: Record<string, string> }[] = [
   { label: 'ReID on demand', env: { PADDOCK_MOTION_THRESHOLD: '0' } },
   { label: 'motion gating', env: { PADDOCK_REID_REFRESH_FRAMES: '0' } },
   { label: 'both (default)', env: {} },
+  // What camera motion compensation (on by default) costs: the default without it.
+  { label: 'both, no camera motion', env: { PADDOCK_CAMERA_MOTION: 'off' } },
 ];
 
 interface Clip {
@@ -82,7 +84,7 @@ export async function run(): Promise<void> {
         const perFrame = (stage: 'decode' | 'detect' | 'embed' | 'track' | 'thumbnails' | 'persist') =>
           (result.chunks.reduce((sum, chunk) => sum + chunk.result.timings_ms[stage], 0) / frames).toFixed(1);
         console.log(
-          `${clip.name.padEnd(22)} ${measure.label.padEnd(20)} ${result.realTimeFactor.toFixed(1).padStart(11)} ${`${(result.realTimeFactor / baseline).toFixed(2)}×`.padStart(8)} ${`${done.detected}/${done.held}`.padStart(16)} ${`${done.embedded}/${done.skipped}`.padStart(18)} ${String(result.horsesRegistered).padStart(6)} ${idf1.padStart(6)}  ${['decode', 'detect', 'embed', 'track', 'thumbnails', 'persist'].map((stage) => perFrame(stage as 'decode')).join(' / ')}`,
+          `${clip.name.padEnd(22)} ${measure.label.padEnd(24)} ${result.realTimeFactor.toFixed(1).padStart(11)} ${`${(result.realTimeFactor / baseline).toFixed(2)}×`.padStart(8)} ${`${done.detected}/${done.held}`.padStart(16)} ${`${done.embedded}/${done.skipped}`.padStart(18)} ${String(result.horsesRegistered).padStart(6)} ${idf1.padStart(6)}  ${['decode', 'detect', 'embed', 'track', 'thumbnails', 'persist'].map((stage) => perFrame(stage as 'decode')).join(' / ')}`,
         );
       }
     }

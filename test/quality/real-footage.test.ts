@@ -1,13 +1,14 @@
 /**
  * Identity on real camera footage (../shared/data/real), through the real pipeline with the
  * shared YOLOX-nano detector and OSNet embedder (their shipped, calibrated configs): the floors
- * the clips' ground truth and README set. See `npm run bench -- real` for every pair and chunk length.
+ * the clips' ground truth and README set; and a guard on YOLO11n-640 (an AGPL test asset, its
+ * config under test/fixtures). See `npm run bench -- real` for every pair and chunk length.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cutClip, groundTruthOf, photoClips, REAL_DIR, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLOX_OSNET } from './real-clips.ts';
+import { cutClip, groundTruthOf, photoClips, REAL_DIR, runRealChunks, sampledFrames, scoreOnAnnotatedFrames, sourceFpsOf, YOLO11N_OSNET, YOLOX_OSNET, type ModelPair } from './real-clips.ts';
 
 const TIMEOUT_MS = 300_000;
 
@@ -20,12 +21,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function runClip(name: string, chunkS: number) {
+async function runClip(name: string, chunkS: number, pair: ModelPair = YOLOX_OSNET) {
   const clipDir = path.join(REAL_DIR, name);
   const clip = path.join(clipDir, 'clip.mp4');
   const { fps, durationS } = await sourceFpsOf(clip);
   const files = await cutClip(clip, chunkS, path.join(root, `${name}-${chunkS}s`));
-  const result = await runRealChunks(files, path.join(root, `${name}-${chunkS}s-data`), YOLOX_OSNET, fps);
+  const result = await runRealChunks(files, path.join(root, `${name}-${chunkS}s-${pair.detector}-data`), pair, fps);
   const gt = await groundTruthOf(clipDir);
   return { result, metrics: gt === null ? null : scoreOnAnnotatedFrames(gt, result.rows, sampledFrames(durationS, fps)) };
 }
@@ -59,6 +60,20 @@ describe('identity on real footage (YOLOX-nano + OSNet)', () => {
     async () => {
       const { result } = await runClip('rider-monument', 5);
       expect(result.horsesRegistered).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+describe('identity on real footage with YOLO11n-640 + OSNet (an AGPL test asset, never shipped)', () => {
+  it(
+    'paddock-2horses in 5 s chunks: IDF1 ≥ 0.75 (a guard; the goal of 0.80 and exactly 2 horses is not reached)',
+    async () => {
+      const { result, metrics } = await runClip('paddock-2horses', 5, YOLO11N_OSNET);
+      // Measured 0.768 with 3 horses: the black horse, seen only in pieces before the two
+      // separate, comes back as a new horse (cosine 0.58 with its early self).
+      expect(metrics!.identity.idf1).toBeGreaterThanOrEqual(0.75);
+      expect(result.horsesRegistered).toBeLessThanOrEqual(3);
     },
     TIMEOUT_MS,
   );
