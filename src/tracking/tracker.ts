@@ -151,7 +151,7 @@ export interface ChunkTrackerInit {
 export interface ChunkTracker {
   /**
    * ReID on demand: 1 for each detection of the coming frame that needs an appearance vector.
-   * Runs the frame's motion prediction: update() for the same frame must follow.
+   * Runs the frame's motion prediction (with its camera motion): update() for the same frame must follow.
    */
   embeddingsNeeded(frame: Pick<FramePerception, 'detections' | 'cameraMotion'>): Uint8Array;
   update(frame: FramePerception): FrameUpdate;
