@@ -113,13 +113,15 @@ describe.skipIf(!available)('three replicas sharing the streams', () => {
     const streamId = 'stop-01';
     await cluster.publish(streamId, 1);
     await cluster.until(async () => (await cluster.chunkLog()).some((row) => row.stream_id === streamId), 60_000, 'stop-01 chunk 1');
-    const victim = (await cluster.owners()).get(streamId)!;
-    const daemon = cluster.replicas.get(victim)!;
-    const httpUrl = String((await daemon.waitForLog((line) => line.msg === 'http endpoints up')).url);
     await cluster.publish(streamId, 2, { uri: long.chunks[0]!, durationS: 20 });
     // Paused in the middle of tracking chunk 2: its attempt is counted from the start of tracking to the end.
     const tracking = async () => (await cluster.db.query(`SELECT 1 FROM chunk_attempts WHERE stream_id = $1 AND chunk_id = $2`, [streamId, `${streamId}-2`])).rows.length > 0;
     await cluster.until(tracking, 30_000, 'the owner tracking chunk 2');
+    // The replica tracking chunk 2 holds the lease now (the one of chunk 1 may have lapsed or moved since).
+    let victim = '';
+    await cluster.until(async () => (victim = (await cluster.owners()).get(streamId) ?? '') !== '', 10_000, 'the owner of stop-01');
+    const daemon = cluster.replicas.get(victim)!;
+    const httpUrl = String((await daemon.waitForLog((line) => line.msg === 'http endpoints up')).url);
     daemon.child.kill('SIGSTOP');
     try {
       await cluster.until(async () => (await cluster.chunkLog()).some((row) => row.stream_id === streamId && row.sequence === 2), 60_000, 'chunk 2 taken over');
