@@ -20,7 +20,12 @@ export interface GreyImage {
   /** The frame's size. */
   frameWidth: number;
   frameHeight: number;
+  /** The same image at 1/2, 1/4 and 1/8 of the size (the search's coarser levels), made once per frame. */
+  coarser: GreyImage[];
 }
+
+/** Levels of the search below the finest. */
+const COARSER_LEVELS = 3;
 
 /** Width of the finest grey level. */
 export const CAMERA_MOTION_WIDTH = 160;
@@ -59,7 +64,12 @@ export function greyForCameraMotion(frame: RgbImage): GreyImage {
   }
   const mean = sum / data.length;
   for (let i = 0; i < data.length; i += 1) data[i] = data[i]! - mean;
-  return { width, height, data, step, frameWidth: frame.width, frameHeight: frame.height };
+  const finest: GreyImage = { width, height, data, step, frameWidth: frame.width, frameHeight: frame.height, coarser: [] };
+  for (let level = 0, image = finest; level < COARSER_LEVELS; level += 1) {
+    image = halve(image);
+    finest.coarser.push(image);
+  }
+  return finest;
 }
 
 function halve(image: GreyImage): GreyImage {
@@ -72,7 +82,7 @@ function halve(image: GreyImage): GreyImage {
       data[y * width + x] = (image.data[at]! + image.data[at + 1]! + image.data[at + image.width]! + image.data[at + image.width + 1]!) / 4;
     }
   }
-  return { ...image, width, height, data, step: image.step * 2 };
+  return { ...image, width, height, data, step: image.step * 2, coarser: [] };
 }
 
 /** Mean truncated difference between previous(p) and current(T(p)), T in this level's pixels; Infinity when too little overlaps. */
@@ -143,9 +153,10 @@ function searchAround(previous: GreyImage, current: GreyImage, scales: readonly 
 export function estimateCameraMotion(previous: GreyImage, current: GreyImage): CameraMotion {
   const none: CameraMotion = { scale: 1, tx: 0, ty: 0, centreX: current.frameWidth / 2, centreY: current.frameHeight / 2 };
   if (previous.frameWidth !== current.frameWidth || previous.frameHeight !== current.frameHeight || previous.width < 32 || previous.height < 16) return none;
-  const middle = [halve(previous), halve(current)] as const;
-  const coarse = [halve(middle[0]), halve(middle[1])] as const;
-  const coarsest = [halve(coarse[0]), halve(coarse[1])] as const;
+  const level = (k: number) => [previous.coarser[k]!, current.coarser[k]!] as const;
+  const middle = level(0);
+  const coarse = level(1);
+  const coarsest = level(2);
   const zooms = (around: number, spread: number) => [around - spread, around, around + spread];
   // The next finer level has twice the pixels.
   const doubled = (candidate: Candidate): Candidate => ({ ...candidate, tx: 2 * candidate.tx, ty: 2 * candidate.ty });
