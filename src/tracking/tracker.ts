@@ -197,6 +197,8 @@ const CROWDED_IOU = 0.5;
 type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: Box) => boolean;
 /** Weight of the old value in a track's running unoccluded box size. */
 const FULL_SIZE_MOMENTUM = 0.8;
+/** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
+const SWALLOWED_MIN_COVERAGE = 0.6;
 
 export function createChunkTracker(init: ChunkTrackerInit): ChunkTracker {
   return new ChunkTrackerImpl(init);
@@ -270,6 +272,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
 
     const { pairs, matchedTrack, matchedDetection } = matchDetections(this.tracks, frame.detections, embeddings, high, low, this.options);
+    this.excludeSwallowingViews(pairs, matchedTrack, detections, views);
     for (const { track, detection, wasLost } of pairs) {
       assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection] ?? null, views, wasLost);
     }
@@ -690,6 +693,27 @@ class ChunkTrackerImpl implements ChunkTracker {
       confident[a] = unoccluded[a] === 1 && !this.atFrameEdge(detections[a]!.box, frame) ? 1 : 0;
     }
     return this.views;
+  }
+
+  /**
+   * A matched detection that holds most of another live track's predicted box, and more besides,
+   * while that track found no detection of its own has swallowed its horse: the detector merged two horses standing
+   * together into one box. Such a view shows both coats, so it is no clean view: it teaches
+   * neither the feature bank nor the box size (learnt, one horse's bank would match the other).
+   */
+  private excludeSwallowingViews(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[], views: FrameViews): void {
+    for (const { track, detection } of pairs) {
+      if (views.unoccluded[detection] !== 1) continue;
+      const box = detections[detection]!.box;
+      for (const other of this.tracks) {
+        if (other === track || !other.confirmed || matched.has(other)) continue;
+        // Holding it is not being it: a horse standing where a lost one was is a view of its own.
+        if (coverage(other.predicted, box, 0) < SWALLOWED_MIN_COVERAGE || iou(other.predicted, box) >= CO_VISIBLE_MAX_IOU) continue;
+        views.unoccluded[detection] = 0;
+        views.confident[detection] = 0;
+        break;
+      }
+    }
   }
 
   /** Whether `box` reaches the frame's edge (within frameEdgeMargin): the horse may be cut off there. */

@@ -3,7 +3,8 @@ import { createChunkTracker, type ChunkTracker, type FrameUpdate } from '../../s
 import { PaddockError } from '../../src/errors/index.ts';
 import { HORSE_PALETTE } from '../../src/tracking/types.ts';
 import { mulberry32 } from '../../src/synth/random.ts';
-import { frame, identities, noisyEmbedding, scene, type SceneFrame } from './helpers.ts';
+import { bankSimilarity } from '../../src/tracking/featureBank.ts';
+import { frame, identities, noisyEmbedding, normalize, scene, type SceneFrame } from './helpers.ts';
 
 const chunkStart = new Date('2026-01-01T10:00:00Z');
 
@@ -406,6 +407,29 @@ describe('chunk tracker within a chunk', () => {
       plain.update(frame(f, objects));
     }
     expect(plain.finish().horses.find((h) => h.id === 'horse_001')!.frames.map((f) => f.frameIndex)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('learns no appearance from a box the detector merged over two horses standing together', () => {
+    const [a, b] = identities(2);
+    const random = mulberry32(13);
+    const boxA = { x: 100, y: 100, w: 120, h: 80 };
+    const boxB = { x: 232, y: 100, w: 120, h: 80 };
+    const merged = { x: 100, y: 100, w: 240, h: 80 };
+    const frames = Array.from({ length: 25 }, (_, i) => {
+      if (i < 10) return frame(i, [{ box: boxA, embedding: noisyEmbedding(random, a!, 0.1) }, { box: boxB, embedding: noisyEmbedding(random, b!, 0.1) }]);
+      // One box over both horses: its look is half of each.
+      const both = new Float32Array(a!.length);
+      for (let k = 0; k < both.length; k += 1) both[k] = a![k]! + b![k]!;
+      return frame(i, [{ box: merged, embedding: noisyEmbedding(random, normalize(both), 0.1) }]);
+    });
+    const t = tracker();
+    const updates = frames.map((f) => t.update(f));
+    const result = t.finish();
+    const horseA = result.horses.find((horse) => horse.id === updates[9]!.assignments[0]!.horseId)!;
+    expect(updates[20]!.assignments[0]!.horseId).toBe(horseA.id);
+    // Learnt, the merged views would put horse B's look into horse A's bank (cosine ≈ 0.7).
+    expect(bankSimilarity(horseA.features, b!)).toBeLessThan(0.4);
+    expect(bankSimilarity(horseA.features, a!)).toBeGreaterThan(0.9);
   });
 
   it('does not let a different-looking horse take over a trusted track by overlap alone', () => {
