@@ -19,6 +19,8 @@
  * detection that is small for its track (area below occludedReportMinAreaRatio of that size) or
  * weak (score below occludedReportMinScore) is only the visible piece of the horse: it steers
  * the track, but the horse's reported box is its completed extent (completeOccluded) or nothing.
+ * A box the detector merged over two horses (it swallowed another live track's unmatched
+ * prediction) is no clean view either: see excludeSwallowingViews.
  *
  * Identity (the registry decision, from confirmation on): see ./identify.ts. The track's query
  * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
@@ -697,9 +699,10 @@ class ChunkTrackerImpl implements ChunkTracker {
 
   /**
    * A matched detection that holds most of another live track's predicted box, and more besides,
-   * while that track found no detection of its own has swallowed its horse: the detector merged two horses standing
-   * together into one box. Such a view shows both coats, so it is no clean view: it teaches
-   * neither the feature bank nor the box size (learnt, one horse's bank would match the other).
+   * while that track found no detection of its own has swallowed its horse: the detector merged
+   * two horses standing together into one box. Such a view shows both coats, so it is no clean
+   * view: it teaches neither the feature bank nor the box size (learnt, one horse's bank would
+   * match the other).
    */
   private excludeSwallowingViews(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[], views: FrameViews): void {
     for (const { track, detection } of pairs) {

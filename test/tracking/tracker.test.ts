@@ -415,13 +415,13 @@ describe('chunk tracker within a chunk', () => {
     const boxA = { x: 100, y: 100, w: 120, h: 80 };
     const boxB = { x: 232, y: 100, w: 120, h: 80 };
     const merged = { x: 100, y: 100, w: 240, h: 80 };
-    const frames = Array.from({ length: 25 }, (_, i) => {
-      if (i < 10) return frame(i, [{ box: boxA, embedding: noisyEmbedding(random, a!, 0.1) }, { box: boxB, embedding: noisyEmbedding(random, b!, 0.1) }]);
-      // One box over both horses: its look is half of each.
-      const both = new Float32Array(a!.length);
-      for (let k = 0; k < both.length; k += 1) both[k] = a![k]! + b![k]!;
-      return frame(i, [{ box: merged, embedding: noisyEmbedding(random, normalize(both), 0.1) }]);
-    });
+    // One box over both horses: its look is half of each.
+    const both = normalize(a!.map((value, k) => value + b![k]!));
+    const frames = Array.from({ length: 25 }, (_, i) =>
+      i < 10
+        ? frame(i, [{ box: boxA, embedding: noisyEmbedding(random, a!, 0.1) }, { box: boxB, embedding: noisyEmbedding(random, b!, 0.1) }])
+        : frame(i, [{ box: merged, embedding: noisyEmbedding(random, both, 0.1) }]),
+    );
     const t = tracker();
     const updates = frames.map((f) => t.update(f));
     const result = t.finish();
