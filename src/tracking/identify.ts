@@ -147,9 +147,17 @@ export class Identities {
     // A track that is clean right now (a horse stepping out from behind another) gets its clean
     // views within a few frames: it is decided on them, not on the appearance of its hidden phase.
     if (track.cleanViews >= this.options.newHorseMinCleanViews) return true;
-    if (trackedS < this.options.newHorseMaxWaitS || track.visibleViews < this.options.newHorseMinCleanViews || track.cleanNow) return false;
+    if (trackedS < this.options.newHorseMaxWaitS || track.cleanNow) return false;
+    // A track only ever seen in pieces (inside another horse's box) may still be the piece of a
+    // horse about to step out: after twice the wait it is a horse that stands behind another.
+    if (this.alwaysHidden(track) && trackedS < 2 * this.options.newHorseMaxWaitS) return false;
     // Nor while its look is changing (a piece growing into the whole horse): decided once its views agree again.
     return Number.isNaN(track.selfSimilarity) || track.selfSimilarity >= this.options.trustedAppearanceSimilarity;
+  }
+
+  /** Never mostly in view for newHorseMinCleanViews views (the piece of a horse behind another). */
+  private alwaysHidden(track: Track): boolean {
+    return track.visibleViews < this.options.newHorseMinCleanViews;
   }
 
   /**

@@ -34,11 +34,12 @@
  *  - "new": a confirmed track no candidate horse matched (and, in herd mode, the herd is not
  *    complete), once it is established — tracked for newHorseMinTrackS with newHorseMinCleanViews
  *    clean views, or (a horse never seen clean) for newHorseMaxWaitS, mostly in view now and then,
- *    not turning clean and with a stable look; until then it is asked again every frame and may
+ *    not turning clean and with a stable look (twice as long when only ever seen in pieces: a
+ *    horse standing behind another); until then it is asked again every frame and may
  *    still reactivate a known horse, and its boxes are held, then attributed to whichever horse it
  *    gets. Held boxes still held at the chunk's end are reported as a provisional track; the chunk
- *    that decides the track lists it as identified. The visible piece of a partly hidden horse or
- *    a short-lived false track thus never creates a horse.
+ *    that decides the track lists it as identified. The passing piece of a partly hidden horse
+ *    or a short-lived false track thus never creates a horse.
  *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility), and a
  *  new horse waits while a look-alike known horse seems visible elsewhere.
  *    It gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and colour

@@ -94,16 +94,18 @@ describe('a real photo as a still and as a pan (YOLOX-nano + OSNet)', () => {
 
   for (const chunkS of [2, 4]) {
     it(
-      `the pan there and back in ${chunkS} s chunks: the horses seen at the start come back with the same IDs`,
+      `the pan there and back in ${chunkS} s chunks: all 4 horses registered, those seen at the start come back with the same IDs`,
       async () => {
         const { pan } = await photoClips(path.join(root, 'photo'));
         const files = await cutClip(pan, chunkS, path.join(root, `pan-${chunkS}s`));
         const result = await runRealChunks(files, path.join(root, `pan-${chunkS}s-data`), YOLOX_OSNET, 25);
         const idsIn = (from: number, to: number) => [...new Set(result.rows.filter((row) => row.frame >= from && row.frame <= to).map((row) => row.id))].sort();
         // The same view: the first and the last second of the 8 s pan (25 fps).
-        expect(idsIn(1, 25).length).toBeGreaterThanOrEqual(3);
+        // The 4th, a brown horse behind the white one at the frame's edge, is only ever seen in
+        // pieces: it becomes a horse after twice newHorseMaxWaitS, and its earlier rows join it.
+        expect(idsIn(1, 25).length).toBe(4);
         expect(idsIn(176, 200)).toEqual(idsIn(1, 25));
-        expect(result.horsesRegistered).toBeLessThanOrEqual(5);
+        expect(result.horsesRegistered).toBe(4);
       },
       TIMEOUT_MS,
     );

@@ -356,6 +356,26 @@ describe('chunk tracker within a chunk', () => {
     expect(t.finish().horses.map((h) => h.id)).toEqual(['horse_001']);
   });
 
+  it('makes a horse of a piece that stays behind another for twice newHorseMaxWaitS: a horse standing there', () => {
+    const [front, behind] = identities(2);
+    const random = mulberry32(23);
+    const t = tracker({ newHorseMaxWaitS: 2 });
+    const updates: FrameUpdate[] = [];
+    for (let f = 0; f < 30; f += 1) {
+      const objects = [
+        { box: { x: 400 + 2 * f, y: 300, w: 160, h: 110 }, embedding: noisyEmbedding(random, front!, 0.3) },
+        // Its back above the front horse's, always inside the front horse's box.
+        { box: { x: 420 + 2 * f, y: 305, w: 90, h: 40 }, embedding: noisyEmbedding(random, behind!, 0.3), score: 0.7 },
+      ];
+      updates.push(t.update(frame(f, objects)));
+    }
+    expect(updates[19]!.assignments[1]!.horseId).toBeNull(); // 3.8 s: still a piece
+    expect(updates[20]!.assignments[1]!.horseId).toBe('horse_002'); // 4 s
+    const horses = t.finish().horses;
+    expect(horses.map((h) => h.id)).toEqual(['horse_001', 'horse_002']);
+    expect(horses[1]!.detections).toBe(30);
+  });
+
   it('still makes a horse of one never seen unoccluded, once its track lasted newHorseMaxWaitS', () => {
     const [a, b] = identities(2);
     const random = mulberry32(25);
