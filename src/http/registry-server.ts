@@ -5,7 +5,7 @@ import type { SqlRegistryStore } from '../registry/index.ts';
 import { EventHub, type EventFeed, type EventPublisher } from '../sources/index.ts';
 import { ApiAuth } from './api/auth.ts';
 import type { ApiHooks } from './api/routes.ts';
-import { createHttpServer, type HttpServer } from './index.ts';
+import { createHttpServer, type HttpServer } from './http-server.ts';
 
 export interface RegistryServerOptions {
   store: SqlRegistryStore;
