@@ -29,7 +29,8 @@ export interface HerdSpec {
 
 /**
  * Frames two tracks must be seen side by side before they count as different horses: the two
- * pieces of one horse split by the detector for a frame or two are not.
+ * pieces of one horse split by the detector for a frame or two are not. (Frames with the two a
+ * body length apart count double: see recordCoVisibility.)
  */
 const CO_VISIBLE_MIN_FRAMES = 5;
 

@@ -188,6 +188,13 @@ interface FrameViews {
 const CO_VISIBLE_RESET_MARGIN = 0.1;
 /** Two detections overlapping at least this much may be one horse: no evidence of two. */
 const CO_VISIBLE_MAX_IOU = 0.5;
+/**
+ * A frame in which two tracks' boxes lie more than a body length apart counts this many times
+ * toward their cannot-link: the detector splits one horse into pieces side by side, never that
+ * far apart (beach-herd, YOLO11n: a bay seen 4 frames beside a horse at the frame's edge took
+ * that horse's ID when it left; 7 → 8 horses).
+ */
+const CO_VISIBLE_APART_WEIGHT = 2;
 /** A detection with at least this share of its box inside another's shows a piece of its horse, not all of it. */
 const MOSTLY_HIDDEN = 0.8;
 /** Confident vectors held per unidentified track; the oldest go first. */
@@ -557,8 +564,9 @@ class ChunkTrackerImpl implements ChunkTracker {
         if (hiddenBehindOther(a.detection, b.detection) || hiddenBehindOther(b.detection, a.detection)) continue;
         const { track } = a;
         const other = b.track;
-        if (other.horse !== null) track.coVisibleHorses.set(other.horse.id, (track.coVisibleHorses.get(other.horse.id) ?? 0) + 1);
-        else track.coVisibleTracks.set(other.key, (track.coVisibleTracks.get(other.key) ?? 0) + 1);
+        const weight = farApart(boxes[a.detection]!, boxes[b.detection]!) ? CO_VISIBLE_APART_WEIGHT : 1;
+        if (other.horse !== null) track.coVisibleHorses.set(other.horse.id, (track.coVisibleHorses.get(other.horse.id) ?? 0) + weight);
+        else track.coVisibleTracks.set(other.key, (track.coVisibleTracks.get(other.key) ?? 0) + weight);
       }
     }
   }
@@ -853,6 +861,13 @@ function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, f
   const x1 = frameW > 0 ? Math.min(frameW, x + w) : x + w;
   const y1 = frameH > 0 ? Math.min(frameH, y + h) : y + h;
   return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
+}
+
+/** Whether the boxes are more than a body length (the longest side of either) apart: no pieces of one horse. */
+function farApart(a: Box, b: Box): boolean {
+  const dx = Math.max(0, a.x - (b.x + b.w), b.x - (a.x + a.w));
+  const dy = Math.max(0, a.y - (b.y + b.h), b.y - (a.y + a.h));
+  return Math.hypot(dx, dy) >= Math.max(a.w, a.h, b.w, b.h);
 }
 
 function validBox(box: Box): boolean {

@@ -149,6 +149,25 @@ describe('chunk tracker within a chunk', () => {
     expect(anywhere[11]!.assignments[frames[11]!.truth.indexOf(1)]!.trackKey).toBe(keyOf(9, 0));
   });
 
+  it('never gives a horse the ID of a look-alike seen a few frames far from it', () => {
+    const [a] = identities(1);
+    const frames = scene(
+      [
+        // Horse A, decided, leaves at frame 10; a bay that looks just like it is seen 500 px away
+        // in its last 4 frames (fewer than CO_VISIBLE_MIN_FRAMES) and stays.
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 4, dy: 0 }, visible: (f) => f < 10 },
+        { identity: a!, start: { x: 700, y: 400, w: 120, h: 80 }, velocity: { dx: 2, dy: 0 }, visible: (f) => f >= 6 },
+      ],
+      20,
+    );
+    const t = tracker();
+    run(t, frames);
+    expect(t.finish().horses.map((h) => [h.id, h.status, h.detections])).toEqual([
+      ['horse_001', 'new', 10],
+      ['horse_002', 'new', 14],
+    ]);
+  });
+
   it('keeps the ID of a horse that leaves for longer than maxLostFrames and comes back', () => {
     const [a, b] = identities(2);
     const frames = scene(
