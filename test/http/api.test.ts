@@ -1,10 +1,20 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_EVENT_STREAMS_PER_CLIENT } from '../../src/http/api/event-stream.ts';
 import { ApiAuth } from '../../src/http/index.ts';
 import type { PaddockEvent } from '../../src/sources/index.ts';
 import { serviceAvailable } from '../helpers/services.ts';
 import { ADMIN_TOKEN, READ_TOKEN, startApiFixture, type ApiFixture } from './api-fixture.ts';
 
 const STREAM = 'cam-api';
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 const postgresUp = await serviceAvailable('postgres');
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -316,6 +326,44 @@ describe.skipIf(!postgresUp)('registry API', () => {
     expect(text).toContain('"name":"Storm"');
     expect(text).not.toContain('another-stream');
     controller.abort();
+  });
+
+  it('refuses a client more than MAX_EVENT_STREAMS_PER_CLIENT event streams (429, Retry-After) until it closes one', async () => {
+    const openOne = async () => {
+      const controller = new AbortController();
+      const response = await fetch(`${api.url}/api/streams/${STREAM}/events`, { headers: { authorization: `Bearer ${READ_TOKEN}` }, signal: controller.signal });
+      return { response, controller };
+    };
+    const streams = [];
+    for (let i = 0; i < MAX_EVENT_STREAMS_PER_CLIENT; i += 1) streams.push(await openOne());
+    expect(streams.map(({ response }) => response.status)).toEqual(streams.map(() => 200));
+    const refused = await openOne();
+    expect(refused.response.status).toBe(429);
+    expect(refused.response.headers.get('retry-after')).toBe('5');
+    expect(((await refused.response.json()) as Json).error.code).toBe('TOO_MANY_EVENT_STREAMS');
+    streams[0]!.controller.abort();
+    await waitFor(() => api.heard.eventStreams.at(-1) === MAX_EVENT_STREAMS_PER_CLIENT - 1);
+    const again = await openOne();
+    expect(again.response.status).toBe(200);
+    for (const { controller } of [...streams.slice(1), again]) controller.abort();
+    await waitFor(() => api.heard.eventStreams.at(-1) === 0);
+  });
+
+  it('drops an event stream whose client stops reading, instead of buffering for it', async () => {
+    const url = new URL(api.url);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.write(`GET /api/streams/${STREAM}/events HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${READ_TOKEN}\r\n\r\n`);
+    // Read the response head, then never again.
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.pause();
+    expect(api.heard.eventStreams.at(-1)).toBe(1);
+    const name = 'x'.repeat(60_000);
+    for (let i = 0; i < 2_000 && api.heard.eventStreams.at(-1) !== 0; i += 1) {
+      api.hub.emit({ type: 'horse.renamed', stream_id: STREAM, horse_id: 'horse_001', name } as unknown as PaddockEvent);
+      if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(api.heard.eventStreams.at(-1)).toBe(0);
+    socket.destroy();
   });
 
   it('tells the metrics about each answered request (by route pattern) and each change', () => {

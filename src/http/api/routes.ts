@@ -218,7 +218,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
 
   app.get<{ Params: StreamParams }>(
     '/api/streams/:stream/events',
-    { schema: { tags: ['events'], summary: 'live events of the stream (text/event-stream)', params: streamParams, response: errors } },
+    { schema: { tags: ['events'], summary: 'live events of the stream (text/event-stream)', params: streamParams, response: { ...errors, 429: errorSchema } } },
     async (request, reply) => openEventStream(request, reply, options.feed, request.params.stream, hooks.onEventStreams),
   );
 
