@@ -27,3 +27,10 @@ export function coverage(a: Box, b: Box, margin = 0): number {
   if (ix <= 0 || iy <= 0 || area <= 0) return 0;
   return (ix * iy) / area;
 }
+
+/** Distance between two boxes' nearest edges; 0 when they touch or overlap. */
+export function boxGap(a: Box, b: Box): number {
+  const dx = Math.max(0, a.x - (b.x + b.w), b.x - (a.x + a.w));
+  const dy = Math.max(0, a.y - (b.y + b.h), b.y - (a.y + a.h));
+  return Math.hypot(dx, dy);
+}

@@ -61,7 +61,7 @@
 import { PaddockError } from '../errors/index.ts';
 import { matchDetections, SPOKEN_FOR_IOU, withinReach } from './association.ts';
 import { cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
-import { boxArea, coverage, iou } from './geometry.ts';
+import { boxArea, boxGap, coverage, iou } from './geometry.ts';
 import { Identities, type HerdSpec, type IdentifiedTrack } from './identify.ts';
 import { fillGaps, type FrameTime } from './interpolate.ts';
 import { BoxKalman } from './kalman.ts';
@@ -865,9 +865,7 @@ function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, f
 
 /** Whether the boxes are more than a body length (the longest side of either) apart: no pieces of one horse. */
 function farApart(a: Box, b: Box): boolean {
-  const dx = Math.max(0, a.x - (b.x + b.w), b.x - (a.x + a.w));
-  const dy = Math.max(0, a.y - (b.y + b.h), b.y - (a.y + a.h));
-  return Math.hypot(dx, dy) >= Math.max(a.w, a.h, b.w, b.h);
+  return boxGap(a, b) >= Math.max(a.w, a.h, b.w, b.h);
 }
 
 function validBox(box: Box): boolean {

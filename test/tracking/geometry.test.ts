@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverage, iou } from '../../src/tracking/geometry.ts';
+import { boxGap, coverage, iou } from '../../src/tracking/geometry.ts';
 
 describe('box geometry', () => {
   const a = { x: 0, y: 0, w: 100, h: 50 };
@@ -23,5 +23,12 @@ describe('box geometry', () => {
     expect(coverage(beside, a)).toBe(0);
     // a grows by 0.1 × 50 = 5 px: 3 px of `beside`'s 40 px width are inside.
     expect(coverage(beside, a, 0.1)).toBeCloseTo(3 / 40, 12);
+  });
+
+  it('boxGap is the distance between nearest edges, 0 for touching or overlapping boxes', () => {
+    expect(boxGap(a, { x: 50, y: 10, w: 100, h: 10 })).toBe(0);
+    expect(boxGap(a, { x: 100, y: 0, w: 10, h: 10 })).toBe(0);
+    expect(boxGap(a, { x: 130, y: 0, w: 10, h: 10 })).toBe(30);
+    expect(boxGap({ x: 130, y: 90, w: 10, h: 10 }, a)).toBe(50); // 30 right, 40 below
   });
 });
