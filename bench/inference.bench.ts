@@ -114,5 +114,55 @@ export async function run(): Promise<void> {
     `real-time factor (chunk seconds per processing second): ${(CHUNK_SECONDS / seconds).toFixed(1)}x ` +
       `(${seconds.toFixed(2)} s for ${CHUNK_SECONDS} s; p50 detect ${detect.p50.toFixed(1)} ms + embed ${embedOsnet.p50.toFixed(1)} ms = ${total.p50.toFixed(1)} ms)`,
   );
+  await compareSharedRuns(osnet, frames, detections);
   await Promise.all([detector.release(), osnet.release(), omz.release()]);
+}
+
+/** Requests of each stream in turn, each alone in its runs: how one session was used before sharing. */
+class OneAtATime {
+  private tail: Promise<unknown> = Promise.resolve();
+  embed(embedder: Embedder, frame: RgbImage, boxes: readonly Detection['box'][]): Promise<Float32Array[]> {
+    const result = this.tail.then(() => embedder.embed(frame, boxes));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * Many streams, one OSNet session: STREAMS streams embed a frame's crops at the same time, frame
+ * after frame, as their actors do (ReID on demand leaves 1–2 crops a frame). The baseline puts
+ * each request through the session alone; the embedder itself lets the requests that wait
+ * together share runs. Time per round (every stream's frame), p50/p99, and the ratio.
+ */
+async function compareSharedRuns(osnet: Embedder, frames: RgbImage[], detections: Detection[][]): Promise<void> {
+  const STREAMS = 4;
+  const requestOf = (stream: number, f: number) => {
+    const index = (f + stream * 7) % frames.length;
+    return { frame: frames[index]!, boxes: detections[index]!.slice(0, 1 + ((f + stream) % 2)).map((detection) => detection.box) };
+  };
+  const rounds = async (embed: (frame: RgbImage, boxes: Detection['box'][]) => Promise<Float32Array[]>): Promise<number[]> => {
+    const times: number[] = [];
+    for (let f = 0; f < frames.length; f += 1) {
+      const started = performance.now();
+      await Promise.all(Array.from({ length: STREAMS }, (_, stream) => requestOf(stream, f)).map(({ frame, boxes }) => embed(frame, boxes)));
+      times.push(performance.now() - started);
+    }
+    return times;
+  };
+  const serial = new OneAtATime();
+  const alone = (frame: RgbImage, boxes: Detection['box'][]) => serial.embed(osnet, frame, boxes);
+  const shared = (frame: RgbImage, boxes: Detection['box'][]) => osnet.embed(frame, boxes);
+  await rounds(alone);
+  await rounds(shared);
+  // Interleaved, so a slow spell of the VM weighs on both alike.
+  const aloneMs: number[] = [];
+  const sharedMs: number[] = [];
+  for (let pass = 0; pass < 4; pass += 1) {
+    aloneMs.push(...(await rounds(alone)));
+    sharedMs.push(...(await rounds(shared)));
+  }
+  console.log(`${STREAMS} streams embedding 1–2 crops a frame at the same time, one OSNet session:`);
+  const before = summarize('each request alone in its runs (baseline)', aloneMs);
+  const after = summarize('waiting requests share runs', sharedMs);
+  console.log(`shared / alone p50 ratio: ${(after.p50 / before.p50).toFixed(2)}, p99 ratio: ${(after.p99 / before.p99).toFixed(2)}`);
 }

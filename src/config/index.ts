@@ -72,6 +72,7 @@ const environmentSchema = z.object({
     .pipe(z.array(z.enum(EXECUTION_PROVIDERS)).min(1, 'must name at least one execution provider')),
   PADDOCK_INTRA_OP_THREADS: intFrom(0, 256).default(0),
   PADDOCK_INTER_OP_THREADS: intFrom(0, 256).default(0),
+  PADDOCK_REID_BATCH_WAIT_MS: numberFrom(0, 1000).default(0),
   PADDOCK_SAMPLE_FPS: numberFrom(0.1, 120).default(5),
   PADDOCK_MOTION_THRESHOLD: numberFrom(0, 255).default(1),
   PADDOCK_MOTION_MAX_HELD_FRAMES: intFrom(0, 1000).default(10),
@@ -218,6 +219,8 @@ function configFrom(e: Environment, providersAskedFor: boolean, apiTokens: ApiTo
       executionProvidersAskedFor: providersAskedFor,
       intraOpThreads: e.PADDOCK_INTRA_OP_THREADS,
       interOpThreads: e.PADDOCK_INTER_OP_THREADS,
+      /** How long a ReID run may wait for other streams' crops to share it (ms); 0: only those already waiting. */
+      reidBatchWaitMs: e.PADDOCK_REID_BATCH_WAIT_MS,
     },
     sampleFps: e.PADDOCK_SAMPLE_FPS,
     /** Motion gating (src/video/motion-gate.ts): threshold 0 runs the detector on every frame. */

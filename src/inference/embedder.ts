@@ -1,8 +1,10 @@
 /**
  * The appearance (ReID) embedder: crops of a frame's detections, grown by a margin and
- * stretched to the model input, → L2-normalised float32 vectors. One batched run per frame
- * when the model has a dynamic batch (OSNet), one run per crop when it is fixed at 1 (the
- * Open Model Zoo models).
+ * stretched to the model input, → L2-normalised float32 vectors. When the model has a dynamic
+ * batch (OSNet), the crops of every request waiting for the model — one per stream that is
+ * embedding a frame — go into shared runs of up to maxBatch crops (first come, first served,
+ * so no stream waits behind another's next frame); one run per crop when the batch is fixed
+ * at 1 (the Open Model Zoo models).
  */
 import type { ExecutionProvider } from '../config/index.ts';
 import { PaddockError } from '../errors/index.ts';
@@ -11,7 +13,6 @@ import type { OutputTensors } from './output-decode.ts';
 import { loadModelConfig, resolveModelConfigPath, type ModelConfig } from './model-config.ts';
 import { COAT_DIMENSION, coatDescriptor, fuseAppearance } from '../appearance/index.ts';
 import { assertRgbImage, cropRegion, TensorWriter, type RgbImage } from './preprocess.ts';
-import { SerialQueue } from './serial.ts';
 import { openModelSession, type ModelSession, type ModelSessionOptions } from './session.ts';
 
 export const DEFAULT_CROP_MARGIN = 0.05;
@@ -24,6 +25,12 @@ export interface EmbedderOptions extends ModelSessionOptions {
   cropMargin?: number;
   /** Crops per run when the model has a dynamic batch. */
   maxBatch?: number;
+  /**
+   * How long (ms) a run may wait for more requests to share it when fewer crops than maxBatch
+   * are waiting (PADDOCK_REID_BATCH_WAIT_MS). 0: none; requests that arrive during a run still
+   * share the next one.
+   */
+  batchWaitMs?: number;
   /** Overrides the config's appearance.coatWeight (0: the model's embedding alone, as calibration needs it). */
   coatWeight?: number;
   configDir?: string;
@@ -59,7 +66,20 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     throw new PaddockError('MODEL_INVALID', `reid model ${options.modelPath} returns an empty embedding`);
   }
   const effective = options.coatWeight === undefined ? config : { ...config, appearance: { coatWeight: options.coatWeight } };
-  return new OnnxEmbedder(session, effective, writer, deepDimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH);
+  return new OnnxEmbedder(session, effective, writer, deepDimension, margin, options.maxBatch ?? DEFAULT_EMBED_BATCH, options.batchWaitMs ?? 0);
+}
+
+/** One embed() call waiting for (part of) its vectors. */
+interface EmbedRequest {
+  frame: RgbImage;
+  boxes: readonly Box[];
+  vectors: Float32Array[];
+  /** Boxes already given to a run. */
+  taken: number;
+  /** Vectors filled in. */
+  done: number;
+  resolve: (vectors: Float32Array[]) => void;
+  reject: (error: unknown) => void;
 }
 
 function embeddingSize(outputs: OutputTensors, name: string, batch: number): number {
@@ -74,7 +94,11 @@ class OnnxEmbedder implements Embedder {
   private readonly input: Float32Array;
   private readonly batchSize: number;
   private readonly outputName: string;
-  private readonly queue = new SerialQueue();
+  private readonly waiting: EmbedRequest[] = [];
+  /** The drain loop while it runs; the session is used by it alone. */
+  private draining: Promise<void> | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private released = false;
   /** Length of the vectors returned: the model's embedding, plus the coat descriptor when fused. */
   readonly dimension: number;
   private readonly coatWeight: number;
@@ -86,6 +110,7 @@ class OnnxEmbedder implements Embedder {
     private readonly deepDimension: number,
     private readonly margin: number,
     maxBatch: number,
+    private readonly batchWaitMs: number,
   ) {
     this.coatWeight = config.appearance.coatWeight;
     this.dimension = this.coatWeight > 0 ? deepDimension + COAT_DIMENSION : deepDimension;
@@ -104,30 +129,90 @@ class OnnxEmbedder implements Embedder {
         throw new PaddockError('INFERENCE', `cannot embed box ${JSON.stringify(box)}: it needs a positive, finite size`);
       }
     }
-    return this.queue.run(async () => {
-      const vectors: Float32Array[] = [];
-      for (let start = 0; start < boxes.length; start += this.batchSize) {
-        const group = boxes.slice(start, start + this.batchSize);
-        group.forEach((box, index) => {
-          this.writer.write(frame, cropRegion(box, this.margin, frame.width, frame.height), this.input, index);
-        });
-        const outputs = await this.session.run(this.input, group.length);
-        const size = embeddingSize(outputs, this.outputName, group.length);
-        if (size !== this.deepDimension) {
-          throw new PaddockError('INFERENCE', `reid output has ${size} values per crop, expected ${this.deepDimension}`);
-        }
-        const data = (outputs[this.outputName] as { data: Float32Array }).data;
-        for (let index = 0; index < group.length; index += 1) {
-          const deep = l2Normalised(data.subarray(index * size, (index + 1) * size));
-          vectors.push(this.coatWeight > 0 ? fuseAppearance(deep, coatDescriptor(frame, group[index]!), this.coatWeight) : deep);
-        }
-      }
-      return vectors;
+    if (this.released) throw new PaddockError('INFERENCE', 'the embedder was released');
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ frame, boxes, vectors: new Array<Float32Array>(boxes.length), taken: 0, done: 0, resolve, reject });
+      this.schedule();
     });
   }
 
-  release(): Promise<void> {
-    return this.queue.run(() => this.session.release());
+  async release(): Promise<void> {
+    this.released = true;
+    this.startDraining();
+    await this.draining;
+    await this.session.release();
+  }
+
+  /** Starts the drain loop now, or after batchWaitMs while fewer crops than a full run wait. */
+  private schedule(): void {
+    if (this.draining !== null || this.waitTimer !== null) return;
+    if (this.batchWaitMs > 0 && this.waitingCrops() < this.batchSize) {
+      this.waitTimer = setTimeout(() => this.startDraining(), this.batchWaitMs);
+      return;
+    }
+    this.startDraining();
+  }
+
+  private startDraining(): void {
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    if (this.draining !== null || this.waiting.length === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.waiting.length > 0) this.schedule();
+    });
+  }
+
+  private waitingCrops(): number {
+    return this.waiting.reduce((sum, request) => sum + request.boxes.length - request.taken, 0);
+  }
+
+  /** Runs the waiting requests' crops, oldest first, in runs of up to batchSize. */
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const items: { request: EmbedRequest; box: number }[] = [];
+      for (const request of this.waiting) {
+        while (request.taken < request.boxes.length && items.length < this.batchSize) items.push({ request, box: request.taken++ });
+        if (items.length === this.batchSize) break;
+      }
+      try {
+        await this.runBatch(items);
+      } catch (error) {
+        for (const request of new Set(items.map((item) => item.request))) this.fail(request, error);
+        continue;
+      }
+      for (const request of new Set(items.map((item) => item.request))) {
+        if (request.done === request.boxes.length) {
+          this.waiting.splice(this.waiting.indexOf(request), 1);
+          request.resolve(request.vectors);
+        }
+      }
+    }
+  }
+
+  private async runBatch(items: readonly { request: EmbedRequest; box: number }[]): Promise<void> {
+    items.forEach(({ request, box }, index) => {
+      this.writer.write(request.frame, cropRegion(request.boxes[box]!, this.margin, request.frame.width, request.frame.height), this.input, index);
+    });
+    const outputs = await this.session.run(this.input, items.length);
+    const size = embeddingSize(outputs, this.outputName, items.length);
+    if (size !== this.deepDimension) {
+      throw new PaddockError('INFERENCE', `reid output has ${size} values per crop, expected ${this.deepDimension}`);
+    }
+    const data = (outputs[this.outputName] as { data: Float32Array }).data;
+    items.forEach(({ request, box }, index) => {
+      const deep = l2Normalised(data.subarray(index * size, (index + 1) * size));
+      request.vectors[box] = this.coatWeight > 0 ? fuseAppearance(deep, coatDescriptor(request.frame, request.boxes[box]!), this.coatWeight) : deep;
+      request.done += 1;
+    });
+  }
+
+  /** A failed run fails each request it held a crop of, whole: its other crops are dropped too. */
+  private fail(request: EmbedRequest, error: unknown): void {
+    const at = this.waiting.indexOf(request);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    request.reject(error);
   }
 }
 

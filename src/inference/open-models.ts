@@ -38,6 +38,7 @@ export async function openInferenceModels(models: PaddockConfig['models'], optio
       ...shared,
       modelPath: models.reid.modelPath,
       configPath: models.reid.configPath,
+      batchWaitMs: models.reidBatchWaitMs,
       ...(options.cropMargin === undefined ? {} : { cropMargin: options.cropMargin }),
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * The embedder on fixture models: one batched run per frame for a dynamic batch, one run per
- * crop for a fixed batch of 1 (NHWC), crops taken from the right place, L2-normalised output.
+ * The embedder on fixture models: one batched run per frame for a dynamic batch, shared by the
+ * requests that wait together, one run per crop for a fixed batch of 1 (NHWC), crops taken from
+ * the right place, L2-normalised output.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,7 +30,7 @@ function reidConfig(layout: 'NCHW' | 'NHWC'): ModelConfigFile {
   };
 }
 
-async function embedderFor(batch: number | string, layout: 'NCHW' | 'NHWC', runs: number[]) {
+async function embedderFor(batch: number | string, layout: 'NCHW' | 'NHWC', runs: number[], sharing: { maxBatch?: number; batchWaitMs?: number } = {}) {
   const inputDims = layout === 'NCHW' ? [batch, 3, 16, 8] : [batch, 16, 8, 3];
   const fixture = await writeFixture(
     `reid-${layout}`,
@@ -50,6 +51,7 @@ async function embedderFor(batch: number | string, layout: 'NCHW' | 'NHWC', runs
     configDir: await mkdtemp(path.join(os.tmpdir(), 'paddock-empty-configs-')),
     cropMargin: 0,
     onInference: (_model, _provider, seconds) => runs.push(seconds),
+    ...sharing,
   });
 }
 
@@ -84,6 +86,50 @@ describe('embedder', () => {
     expect(cosine(vectors[0] as Float32Array, vectors[2] as Float32Array)).toBeCloseTo(1, 6);
     expect(cosine(vectors[0] as Float32Array, vectors[1] as Float32Array)).toBeCloseTo(0.6, 5);
     await embedder.release();
+  });
+
+  it('lets the requests of several streams that wait together share one run, oldest first', async () => {
+    const runs: number[] = [];
+    const embedder = await embedderFor('batch', 'NCHW', runs);
+    const frame = halfAndHalf();
+    // The first request starts a run at once; the three that arrive meanwhile share the next.
+    const requests = [[boxes[0]!], [boxes[1]!, boxes[2]!], [boxes[2]!, boxes[0]!], [boxes[1]!]].map((some) => embedder.embed(frame, some));
+    const results = await Promise.all(requests);
+    expect(runs).toHaveLength(2);
+    const black = (vector: Float32Array | undefined) => Array.from(vector ?? []).map((value) => Math.round(value * 10) / 10);
+    expect(results.map((vectors) => vectors.map(black))).toEqual([
+      [[1, 0, 0, 0]],
+      [[0.6, 0.8, 0, 0], [1, 0, 0, 0]],
+      [[1, 0, 0, 0], [1, 0, 0, 0]],
+      [[0.6, 0.8, 0, 0]],
+    ]);
+    await embedder.release();
+  });
+
+  it('splits waiting crops into runs of maxBatch, and waits batchWaitMs for company when asked to', async () => {
+    const split: number[] = [];
+    const small = await embedderFor('batch', 'NCHW', split, { maxBatch: 2 });
+    const vectors = await Promise.all([small.embed(halfAndHalf(), boxes), small.embed(halfAndHalf(), boxes)]);
+    expect(vectors.flat()).toHaveLength(6);
+    // Runs of at most 2 crops, oldest first: the first request's two, its third with the second's first, then the rest.
+    expect(split).toHaveLength(3);
+    await small.release();
+
+    const waited: number[] = [];
+    const patient = await embedderFor('batch', 'NCHW', waited, { batchWaitMs: 50 });
+    const first = patient.embed(halfAndHalf(), [boxes[0]!]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([first, patient.embed(halfAndHalf(), [boxes[1]!])]);
+    expect(waited).toHaveLength(1);
+    await patient.release();
+  });
+
+  it('finishes the waiting requests before it releases the model, and refuses new ones after', async () => {
+    const embedder = await embedderFor('batch', 'NCHW', [], { batchWaitMs: 1_000 });
+    const pending = embedder.embed(halfAndHalf(), boxes);
+    await embedder.release();
+    expect(await pending).toHaveLength(3);
+    await expect(embedder.embed(halfAndHalf(), boxes)).rejects.toMatchObject({ code: 'INFERENCE' });
   });
 
   it('refuses boxes without a positive size', async () => {
