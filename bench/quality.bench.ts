@@ -18,12 +18,13 @@ import { evaluateMot, parseMotFile, type MotRow } from '../src/eval/index.ts';
 import { openInferenceModels } from '../src/inference/index.ts';
 import { silentLogger } from '../src/log/index.ts';
 import { ensureProjectModels } from '../src/cli/project-models.ts';
-import { DECODE_MAX_SIDE } from '../src/pipeline/runtime.ts';
+import { DECODE_MAX_SIDE, trackerOptionsFor } from '../src/pipeline/runtime.ts';
 import { writeSyntheticStream, type SyntheticStream } from '../src/synth/writer.ts';
 import { knownHorseAfterChunk } from '../src/tracking/handover.ts';
 import { createChunkTracker } from '../src/tracking/tracker.ts';
 import type { FramePerception, KnownHorse } from '../src/tracking/types.ts';
 import type { TrackerState } from '../src/tracking/state.ts';
+import type { TrackerOptions } from '../src/tracking/options.ts';
 import { decodeChunk, decodeOptionsFromConfig } from '../src/video/index.ts';
 import { qualityConfig } from '../test/quality/stream-run.ts';
 import { percentile, summarize } from './stats.ts';
@@ -45,7 +46,8 @@ const STREAM_START_MS = Date.parse('2026-01-01T10:00:00Z');
 
 type Perceive = (file: string) => Promise<FramePerception[]>;
 
-async function openPerception(dataDir: string): Promise<{ perceive: Perceive; release: () => Promise<void> }> {
+/** Perception, and the tracker options the pipeline derives from the configuration and the models' configs. */
+async function openPerception(dataDir: string): Promise<{ perceive: Perceive; trackerOptions: Partial<TrackerOptions>; release: () => Promise<void> }> {
   const config = qualityConfig(dataDir);
   const logger = silentLogger();
   await ensureProjectModels(config, logger);
@@ -60,11 +62,11 @@ async function openPerception(dataDir: string): Promise<{ perceive: Perceive; re
     }
     return frames;
   };
-  return { perceive, release: () => models.release() };
+  return { perceive, trackerOptions: trackerOptionsFor(config, models), release: () => models.release() };
 }
 
 /** Tracks the stream's chunks in order through the in-memory registry hand-over. */
-function trackStream(stream: SyntheticStream, chunks: FramePerception[][], updateMs: number[]): { rows: MotRow[]; horses: number } {
+function trackStream(stream: SyntheticStream, chunks: FramePerception[][], options: Partial<TrackerOptions>, updateMs: number[]): { rows: MotRow[]; horses: number } {
   const known = new Map<string, KnownHorse>();
   let nextTrackingId = 1;
   let state: TrackerState | null = null;
@@ -78,6 +80,7 @@ function trackStream(stream: SyntheticStream, chunks: FramePerception[][], updat
       chunkStart: new Date(STREAM_START_MS + chunkStartS * 1000),
       state,
       sequence: c + 1,
+      options,
     });
     for (const frame of frames) {
       const started = performance.now();
@@ -101,7 +104,7 @@ function trackStream(stream: SyntheticStream, chunks: FramePerception[][], updat
 
 export async function run(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'paddock-quality-bench-'));
-  const { perceive, release } = await openPerception(path.join(root, 'data'));
+  const { perceive, trackerOptions, release } = await openPerception(path.join(root, 'data'));
   const lines: string[] = [];
   const allUpdates: number[] = [];
   try {
@@ -109,9 +112,9 @@ export async function run(): Promise<void> {
       const stream = await writeSyntheticStream({ outDir: path.join(root, `${seed}${hard ? '-hard' : ''}`), seed, hard });
       const chunks: FramePerception[][] = [];
       for (const file of stream.chunks) chunks.push(await perceive(file));
-      trackStream(stream, chunks, []); // warm-up (JIT), untimed
+      trackStream(stream, chunks, trackerOptions, []); // warm-up (JIT), untimed
       const updateMs: number[] = [];
-      const { rows, horses } = trackStream(stream, chunks, updateMs);
+      const { rows, horses } = trackStream(stream, chunks, trackerOptions, updateMs);
       allUpdates.push(...updateMs);
       const metrics = evaluateMot(parseMotFile(await readFile(stream.gtPath, 'utf8')), rows);
       lines.push(
