@@ -746,9 +746,33 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (views.occlusion[d]! < this.options.bankMaxOverlap || track.fullW === 0) return detection.box;
     const sizeable = boxArea(detection.box) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH;
     if (sizeable && detection.score >= this.options.occludedReportMinScore) return detection.box;
-    const occluder = views.occluder[d]!;
-    if (!this.options.completeOccluded || occluder < 0) return null;
+    if (!this.options.completeOccluded || views.occluder[d]! < 0) return null;
+    const occluder = this.occluderInFront(frame.detections, d) ?? views.occluder[d]!;
     return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
+  }
+
+  /**
+   * Of the detections overlapping detection `d`, the one covering most of it among those standing
+   * in front of it — their boxes reach lower in the frame, nearer the camera on the ground — which
+   * is where the rest of its horse hides; null when none does. A box that overlaps it from behind
+   * hides nothing of it (synthetic seed 6: the piece grew toward the horse behind it, onto that
+   * horse, which then matched its ID for 3 frames).
+   */
+  private occluderInFront(detections: readonly Detection[], d: number): number | null {
+    const piece = detections[d]!.box;
+    const bottom = piece.y + piece.h;
+    let best: number | null = null;
+    let bestShare = 0;
+    for (let o = 0; o < detections.length; o += 1) {
+      const box = detections[o]!.box;
+      if (o === d || box.y + box.h <= bottom) continue;
+      const share = coverage(piece, box, this.options.occlusionMargin);
+      if (share > bestShare) {
+        bestShare = share;
+        best = o;
+      }
+    }
+    return best;
   }
 
   // ── tracks ─────────────────────────────────────────────────────────────────────────────────

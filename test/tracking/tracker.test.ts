@@ -448,6 +448,27 @@ describe('chunk tracker within a chunk', () => {
     expect(plain.finish().horses.find((h) => h.id === 'horse_001')!.frames.map((f) => f.frameIndex)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('completes an occluded piece behind the horse in front of it, not toward one that stands behind it', () => {
+    const [a, back, front] = identities(3);
+    const random = mulberry32(27);
+    const t = tracker({ newHorseMinTrackS: 0 });
+    for (let f = 0; f < 12; f += 1) {
+      const objects = [{ box: { x: 300, y: 300, w: 160, h: 100 }, embedding: noisyEmbedding(random, a!, 0.2) }];
+      if (f >= 8) {
+        // A's left part shows between two horses: one farther away (its box ends higher) that
+        // overlaps most of the piece, and a nearer one (its box reaches lower) in front of A's right.
+        objects[0]!.box.w = 70;
+        objects.push({ box: { x: 240, y: 240, w: 130, h: 120 }, embedding: noisyEmbedding(random, back!, 0.2) });
+        objects.push({ box: { x: 360, y: 320, w: 170, h: 120 }, embedding: noisyEmbedding(random, front!, 0.2) });
+      }
+      t.update(frame(f, objects));
+    }
+    const reported = t.finish().horses.find((h) => h.id === 'horse_001')!.frames.find((f) => f.frameIndex === 11)!.box;
+    // The box grows right, behind the nearer horse; grown toward the one behind, it would start at 210.
+    expect(reported.x).toBeCloseTo(300, 6);
+    expect(reported.w).toBeGreaterThan(150);
+  });
+
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
     const [a, b] = identities(2);
     const random = mulberry32(13);
