@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticStream, type SyntheticStream } from '../../src/synth/writer.ts';
 import { processStream, scoreStream, type StreamRun } from './stream-run.ts';
 
-const SEEDS = [1, 2, 3, 4, 6, 7, 9, 10] as const;
-/** Seeds whose occlusions cost boxes (IDF1 0.926 and 0.937 measured), not identities: held to one ID per horse. */
-const OCCLUDED_SEEDS = [5, 8] as const;
+/**
+ * IDF1 floor per seed: 0.95, but 0.92 for seeds 5 and 8, whose occlusions cost boxes (IDF1 0.926
+ * and 0.937 measured), not identities: every seed is held to one ID per horse.
+ */
+const SEED_FLOORS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seed) => ({ seed, floor: seed === 5 || seed === 8 ? 0.92 : 0.95 }));
 const HORSES = 5;
 const TIMEOUT_MS = 240_000;
 
@@ -52,33 +54,17 @@ afterAll(async () => {
 });
 
 describe('identity quality on synthetic streams', () => {
-  for (const seed of SEEDS) {
+  for (const { seed, floor } of SEED_FLOORS) {
     it(
-      `seed ${seed}: IDF1 ≥ 0.95, one ID per horse across chunks, exactly ${HORSES} horses registered`,
+      `seed ${seed}: IDF1 ≥ ${floor}, one ID per horse across chunks, exactly ${HORSES} horses registered`,
       async () => {
         const name = `seed${seed}`;
         const stream = await streamFor(name, seed);
         const quality = await scoreStream(stream, await runOf(name, seed));
-        expect(quality.idf1).toBeGreaterThanOrEqual(0.95);
+        expect(quality.idf1).toBeGreaterThanOrEqual(floor);
         expect(quality.inconsistentGtIds).toEqual([]);
         expect(quality.consistency).toBe(1);
         expect(quality.metrics.idConsistency.unmatchedGtIds).toBe(0);
-        expect(quality.horsesRegistered).toBe(HORSES);
-      },
-      TIMEOUT_MS,
-    );
-  }
-
-  for (const seed of OCCLUDED_SEEDS) {
-    it(
-      `seed ${seed}: IDF1 ≥ 0.92, one ID per horse across chunks, exactly ${HORSES} horses registered`,
-      async () => {
-        const name = `seed${seed}`;
-        const stream = await streamFor(name, seed);
-        const quality = await scoreStream(stream, await runOf(name, seed));
-        expect(quality.idf1).toBeGreaterThanOrEqual(0.92);
-        expect(quality.inconsistentGtIds).toEqual([]);
-        expect(quality.consistency).toBe(1);
         expect(quality.horsesRegistered).toBe(HORSES);
       },
       TIMEOUT_MS,
