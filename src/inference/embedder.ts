@@ -145,9 +145,10 @@ class OnnxEmbedder implements Embedder {
 
   /** Starts the drain loop now, or after batchWaitMs while fewer crops than a full run wait. */
   private schedule(): void {
-    if (this.draining !== null || this.waitTimer !== null) return;
+    if (this.draining !== null) return;
+    // A full run's worth starts at once, even while an earlier request waits for company.
     if (this.batchWaitMs > 0 && this.waitingCrops() < this.batchSize) {
-      this.waitTimer = setTimeout(() => this.startDraining(), this.batchWaitMs);
+      this.waitTimer ??= setTimeout(() => this.startDraining(), this.batchWaitMs);
       return;
     }
     this.startDraining();
