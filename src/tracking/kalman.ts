@@ -122,9 +122,13 @@ export class BoxKalman {
     return filter;
   }
 
-  /** Stops the motion (used while a track is lost, so its box does not drift away). */
-  freeze(): void {
-    this.velocity.fill(0);
+  /**
+   * Stops the box's change of size (kept while a track is lost): a horse unseen for a while keeps
+   * its size, where the last frames' trend would shrink its predicted box to nothing.
+   */
+  holdSize(): void {
+    this.velocity[2] = 0;
+    this.velocity[3] = 0;
   }
 
   box(): Box {

@@ -358,6 +358,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (cameraMotion !== undefined && !validCameraMotion(cameraMotion)) invalid(`cameraMotion ${JSON.stringify(cameraMotion)} must be finite with a scale in (0.5, 2)`);
     for (const track of this.tracks) {
       if (cameraMotion !== undefined) track.kf.warp(cameraMotion);
+      if (track.phase === 'lost') track.kf.holdSize();
       track.kf.predict();
       track.predicted = track.kf.box();
     }

@@ -57,15 +57,19 @@ describe('BoxKalman', () => {
     expect(x).toBeLessThan(1);
   });
 
-  it('freeze() stops the motion', () => {
-    const kf = new BoxKalman({ x: 0, y: 0, w: 50, h: 40 });
-    for (let t = 1; t <= 5; t += 1) {
+  it('holdSize() stops the change of size, not the movement', () => {
+    const kf = new BoxKalman({ x: 0, y: 0, w: 100, h: 80 });
+    for (let t = 1; t <= 8; t += 1) {
       kf.predict();
-      kf.update({ x: 10 * t, y: 0, w: 50, h: 40 });
+      kf.update({ x: 10 * t, y: 0, w: 100 - 4 * t, h: 80 - 3 * t });
     }
-    kf.freeze();
-    const x = kf.box().x;
     kf.predict();
-    expect(kf.box().x).toBeCloseTo(x, 9);
+    const shrinking = kf.box();
+    kf.holdSize();
+    kf.predict();
+    const held = kf.box();
+    expect(held.w).toBeCloseTo(shrinking.w, 9);
+    expect(held.h).toBeCloseTo(shrinking.h, 9);
+    expect(held.x + held.w / 2).toBeGreaterThan(shrinking.x + shrinking.w / 2 + 5);
   });
 });

@@ -168,6 +168,24 @@ describe('chunk tracker within a chunk', () => {
     ]);
   });
 
+  it('keeps a lost horse at its last size: one walking away, hidden a while, is re-found where it was', () => {
+    const [a] = identities(1);
+    const random = mulberry32(7);
+    // Horse A walks away from the camera (its box shrinks) for 10 frames, is hidden for 12 and
+    // shows again where it was, at its last size, with no appearance vector (ReID on demand): only
+    // the overlap with its predicted box can re-find it. Shrunk further by its last trend, that box
+    // would have collapsed to a sliver.
+    const boxAt = (f: number) => ({ x: 640 - (200 - 8 * f) / 2, y: 300 - (120 - 5 * f) / 2, w: 200 - 8 * f, h: 120 - 5 * f });
+    const t = tracker();
+    const updates: FrameUpdate[] = [];
+    for (let f = 0; f < 10; f += 1) updates.push(t.update(frame(f, [{ box: boxAt(f), embedding: noisyEmbedding(random, a!, 0.2) }])));
+    for (let f = 10; f < 22; f += 1) updates.push(t.update(frame(f, [])));
+    const back = t.update({ ...frame(22, [{ box: boxAt(9), embedding: a! }]), embeddings: [null] });
+    expect(updates[9]!.assignments[0]!.horseId).toBe('horse_001');
+    expect(back.assignments[0]!.trackKey).toBe(updates[9]!.assignments[0]!.trackKey);
+    expect(back.assignments[0]!.horseId).toBe('horse_001');
+  });
+
   it('keeps the ID of a horse that leaves for longer than maxLostFrames and comes back', () => {
     const [a, b] = identities(2);
     const frames = scene(
