@@ -19,6 +19,8 @@
  * detection that is small for its track (area below occludedReportMinAreaRatio of that size) or
  * weak (score below occludedReportMinScore) is only the visible piece of the horse: it steers
  * the track, but the horse's reported box is its completed extent (completeOccluded) or nothing.
+ * So is a small piece of a different shape that lies beside a horse in front, touching its box
+ * rather than inside it: the part of a horse sticking out from behind another (see pieceBehind).
  * A box the detector merged over two horses (it swallowed another live track's unmatched
  * prediction) is no clean view either: see excludeSwallowingViews.
  *
@@ -207,6 +209,8 @@ const CROWDED_IOU = 0.5;
 type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: Box) => boolean;
 /** Weight of the old value in a track's running unoccluded box size. */
 const FULL_SIZE_MOMENTUM = 0.8;
+/** A small box that is a piece of its horse has an aspect ratio at least this factor from the horse's (either way). */
+const PIECE_MIN_ASPECT_CHANGE = 1.25;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
 
@@ -616,9 +620,10 @@ class ChunkTrackerImpl implements ChunkTracker {
   /** Records one matched detection on a track (and its horse, if it has one). */
   private observe(track: Track, frame: FramePerception, d: number, embedding: Float32Array | null, views: FrameViews): DetectionAssignment {
     const detection = frame.detections[d]!;
-    const confident = views.confident[d] === 1;
-    const reportedBox = this.reportedBox(track, frame, d, views);
-    if (views.unoccluded[d] === 1) {
+    const pieceBehind = this.pieceBehind(track, frame.detections, d, views);
+    const confident = views.confident[d] === 1 && pieceBehind < 0;
+    const reportedBox = this.reportedBox(track, frame, d, views, pieceBehind);
+    if (views.unoccluded[d] === 1 && pieceBehind < 0) {
       const keep = track.fullW === 0 ? 0 : FULL_SIZE_MOMENTUM;
       track.fullW = keep * track.fullW + (1 - keep) * detection.box.w;
       track.fullH = keep * track.fullH + (1 - keep) * detection.box.h;
@@ -741,8 +746,12 @@ class ChunkTrackerImpl implements ChunkTracker {
    * small or weak for its track — only the visible piece of the horse, which still steers the
    * track. Then the horse's completed extent (completeOccluded), or nothing.
    */
-  private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews): Box | null {
+  private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews, pieceBehind: number): Box | null {
     const detection = frame.detections[d]!;
+    if (pieceBehind >= 0) {
+      if (!this.options.completeOccluded) return null;
+      return completedBox(detection.box, frame.detections[pieceBehind]!.box, track.fullW, track.fullH, frame.width, frame.height);
+    }
     // Without a clean view yet, the track knows no better extent than the detection.
     if (views.occlusion[d]! < this.options.bankMaxOverlap || track.fullW === 0) return detection.box;
     const sizeable = boxArea(detection.box) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH;
@@ -750,6 +759,35 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!this.options.completeOccluded || views.occluder[d]! < 0) return null;
     const occluder = this.occluderInFront(frame.detections, d) ?? views.occluder[d]!;
     return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
+  }
+
+  /**
+   * A detection that shows only the part of its track's horse sticking out from behind another
+   * horse: not occluded by the box test (the piece lies beside the box in front, not inside it),
+   * but small for its track (below occludedReportMinAreaRatio of its unoccluded size) and touching
+   * a detection that stands in front of it. Returns that detection's index, or −1. Such a piece is
+   * no clean view and does not size the track; its horse is reported at its completed extent.
+   */
+  private pieceBehind(track: Track, detections: readonly Detection[], d: number, views: FrameViews): number {
+    if (track.fullW === 0 || views.occlusion[d]! >= this.options.bankMaxOverlap) return -1;
+    const piece = detections[d]!.box;
+    if (boxArea(piece) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH) return -1;
+    // Cut off by a horse in front, a box loses more of one side than of the other; a horse that is
+    // only farther away keeps its shape.
+    if (Math.abs(Math.log(piece.w / piece.h / (track.fullW / track.fullH))) < Math.log(PIECE_MIN_ASPECT_CHANGE)) return -1;
+    const bottom = piece.y + piece.h;
+    let best = -1;
+    let bestGap = Number.POSITIVE_INFINITY;
+    for (let o = 0; o < detections.length; o += 1) {
+      const box = detections[o]!.box;
+      if (o === d || box.y + box.h <= bottom) continue;
+      const gap = boxGap(piece, box);
+      if (gap <= this.options.occlusionMargin * Math.min(box.w, box.h) && gap < bestGap) {
+        bestGap = gap;
+        best = o;
+      }
+    }
+    return best;
   }
 
   /**

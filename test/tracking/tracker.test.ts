@@ -487,6 +487,33 @@ describe('chunk tracker within a chunk', () => {
     expect(reported.w).toBeGreaterThan(150);
   });
 
+  it('reports the piece of a horse sticking out beside the horse in front of it at its completed extent', () => {
+    const [a, b] = identities(2);
+    const random = mulberry32(31);
+    const t = tracker({ newHorseMinTrackS: 0 });
+    for (let f = 0; f < 20; f += 1) {
+      // A stands in front (its box reaches lower). B walks up behind it and stops at x 380: from
+      // frame 10 only its part right of A shows, a box beside A's (touching it, not inside it),
+      // narrower and taller in shape than B.
+      const bBox = f < 10 ? { x: 560 - 18 * f, y: 200, w: 150, h: 110 } : { x: 460, y: 200, w: 70, h: 110 };
+      t.update(
+        frame(f, [
+          { box: { x: 300, y: 300, w: 160, h: 120 }, embedding: noisyEmbedding(random, a!, 0.2) },
+          { box: bBox, embedding: noisyEmbedding(random, b!, 0.2) },
+        ]),
+      );
+    }
+    const horseB = t.finish().horses.find((h) => h.frames.some((f) => f.frameIndex === 0 && f.box.x === 560))!;
+    const hidden = horseB.frames.filter((f) => f.frameIndex >= 12);
+    expect(hidden).toHaveLength(8);
+    // Grown behind A to B's size, every frame: the piece teaches the track no smaller size.
+    for (const { box } of hidden) {
+      expect(box.x).toBeGreaterThan(375);
+      expect(box.x).toBeLessThan(395);
+      expect(box.w).toBeGreaterThan(135);
+    }
+  });
+
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
     const [a, b] = identities(2);
     const random = mulberry32(13);
