@@ -162,11 +162,12 @@ export interface ChunkTracker {
   update(frame: FramePerception): FrameUpdate;
   /**
    * Motion gating: whether a frame may skip the detector when the scene did not change — only
-   * while every track is a decided horse followed in the latest frame (nothing to confirm,
-   * decide or re-find).
+   * while every track is followed in the latest frame with a box to repeat: nothing to confirm
+   * (a tentative track needs detections in a row) or re-find. An undecided track may wait: it is
+   * decided on the next detected frame, its held boxes with it.
    */
   mayHold(): boolean;
-  /** A frame the detector skipped because nothing moved: each followed horse keeps its latest box. */
+  /** A frame the detector skipped because nothing moved: each followed track keeps its latest box. */
   hold(frame: Pick<FramePerception, 'frameIndex' | 'timestampS'>): void;
   finish(): ChunkTrackingResult;
 }
@@ -325,7 +326,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   }
 
   mayHold(): boolean {
-    return this.tracks.every((track) => track.phase === 'tracked' && track.horse !== null && track.lastReported !== null);
+    return this.tracks.every((track) => track.phase === 'tracked' && track.lastReported !== null);
   }
 
   hold(frame: Pick<FramePerception, 'frameIndex' | 'timestampS'>): void {
@@ -334,11 +335,12 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!Number.isFinite(frame.timestampS)) invalid(`frame ${frame.frameIndex}: timestampS must be finite`);
     this.lastTimestampS = frame.timestampS;
     this.frameTimes.push({ frameIndex: frame.frameIndex, timestampS: frame.timestampS });
-    // Motion, hits and lost counts stand still with the scene.
+    // Motion, hits and lost counts stand still with the scene; an undecided track's box waits with its others.
     for (const track of this.tracks) {
-      if (track.phase !== 'tracked' || track.horse === null || track.lastReported === null) continue;
+      if (track.phase !== 'tracked' || track.lastReported === null) continue;
       const observation: TrackedBox = { ...track.lastReported, frameIndex: frame.frameIndex, timestampS: frame.timestampS, box: { ...track.lastReported.box } };
-      attribute(track.horse, track, observation);
+      if (track.horse !== null) attribute(track.horse, track, observation);
+      else track.pendingBoxes.push(observation);
     }
   }
 

@@ -337,20 +337,41 @@ describe('chunk tracker within a chunk', () => {
     expect(heldFrame).toBeGreaterThan(0);
   });
 
-  it('cannot hold while a track is tentative or undecided', () => {
-    const [a] = identities(1);
-    const frames = scene([{ identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 5, dy: 0 } }], 12);
-    const t = tracker();
+  it('cannot hold while a track is tentative or lost; an undecided track keeps its latest box on held frames', () => {
+    const [a, b] = identities(2);
+    const frames = scene(
+      [
+        { identity: a!, start: { x: 100, y: 100, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 } },
+        // B shows from frame 4 on, and is missed by the detector in frame 8.
+        { identity: b!, start: { x: 500, y: 300, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 }, visible: (f) => f >= 4 && f !== 8 },
+      ],
+      12,
+    );
+    const t = tracker({ newHorseMinTrackS: 1 });
     expect(t.mayHold()).toBe(true); // an empty scene: nothing to follow
-    const holdable = frames.map(({ frame: perception }) => {
-      t.update(perception);
-      return t.mayHold();
-    });
-    const decidedAt = holdable.indexOf(true);
-    expect(decidedAt).toBeGreaterThan(1);
-    expect(holdable.slice(0, decidedAt).every((flag) => !flag)).toBe(true);
-    t.embeddingsNeeded(frames[0]!.frame);
-    expect(() => t.hold(frames[0]!.frame)).toThrow(PaddockError);
+    const holdable: boolean[] = [];
+    const updates: FrameUpdate[] = [];
+    for (const f of [0, 1, 2]) {
+      updates.push(t.update(frames[f]!.frame));
+      holdable.push(t.mayHold());
+    }
+    // A: tentative for two frames, then confirmed but not yet a horse (tracked for less than newHorseMinTrackS).
+    expect(holdable).toEqual([false, false, true]);
+    expect(updates[2]!.assignments[0]!.horseId).toBeNull();
+    t.hold(frames[3]!.frame);
+    for (const f of [4, 5, 6, 7, 8]) {
+      updates.push(t.update(frames[f]!.frame));
+      holdable.push(t.mayHold());
+    }
+    // B tentative (frames 4, 5), then followed; lost in frame 8, when it must be looked for.
+    expect(holdable.slice(3)).toEqual([false, false, true, true, false]);
+    for (const f of [9, 10, 11]) updates.push(t.update(frames[f]!.frame));
+    t.embeddingsNeeded(frames[11]!.frame);
+    expect(() => t.hold(frames[11]!.frame)).toThrow(PaddockError);
+    const horses = t.finish().horses;
+    // A's held frame is reported at its latest box once it is a horse, like its detected ones.
+    expect(horses[0]!.frames.map((tracked) => tracked.frameIndex)).toEqual(Array.from({ length: 12 }, (_, f) => f));
+    expect(horses[0]!.frames[3]!.box).toEqual(horses[0]!.frames[2]!.box);
   });
 
   it('reports thumbnail candidates per detection and the best track key per horse', () => {
