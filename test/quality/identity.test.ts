@@ -11,10 +11,15 @@ import { writeSyntheticStream, type SyntheticStream } from '../../src/synth/writ
 import { processStream, scoreStream, type StreamRun } from './stream-run.ts';
 
 /**
- * IDF1 floor per seed: 0.95, but 0.92 for seeds 5 and 8, whose occlusions cost boxes (IDF1 0.926
- * and 0.937 measured), not identities: every seed is held to one ID per horse.
+ * IDF1 floor per seed: 0.95, but 0.93 for seed 5 and 0.945 for seed 8, whose occlusions cost boxes
+ * (IDF1 0.936 and 0.950 measured on 2026-12-03, 0.926 and 0.937 before the pieces of horses behind
+ * others were completed), not identities: every seed is held to one ID per horse.
  */
-const SEED_FLOORS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seed) => ({ seed, floor: seed === 5 || seed === 8 ? 0.92 : 0.95 }));
+const LOWER_FLOORS = new Map([
+  [5, 0.93],
+  [8, 0.945],
+]);
+const SEED_FLOORS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seed) => ({ seed, floor: LOWER_FLOORS.get(seed) ?? 0.95 }));
 const HORSES = 5;
 const TIMEOUT_MS = 240_000;
 
@@ -61,6 +66,7 @@ describe('identity quality on synthetic streams', () => {
         const name = `seed${seed}`;
         const stream = await streamFor(name, seed);
         const quality = await scoreStream(stream, await runOf(name, seed));
+        console.log(`seed ${seed}: IDF1 ${quality.idf1.toFixed(3)}, ${quality.horsesRegistered} horses`);
         expect(quality.idf1).toBeGreaterThanOrEqual(floor);
         expect(quality.inconsistentGtIds).toEqual([]);
         expect(quality.consistency).toBe(1);
