@@ -126,7 +126,8 @@ export class Identities {
       // on a wrong track (a lost track re-found on another horse): wait a while before a new horse.
       const query = queries[index];
       if (query !== null && query !== undefined && this.resemblesVisibleHorse(track, query, visible, lastTimestampS)) return;
-      this.bind(tracks, track, this.createHorse(track, dim));
+      const hidden = this.emergedHorse(track, visible);
+      this.bind(tracks, track, hidden ?? this.createHorse(track, dim));
     });
   }
 
@@ -137,6 +138,22 @@ export class Identities {
       if (bankSimilarity(horse.bank, query) >= this.options.reidSimilarity) return true;
     }
     return false;
+  }
+
+  /**
+   * The piece-only horse `track` stepped out as (Track.emergedFrom), while it is not visible
+   * elsewhere and was never seen beside the track; null otherwise.
+   */
+  private emergedHorse(track: Track, visible: ReadonlySet<HorseState>): HorseState | null {
+    const id = track.emergedFrom;
+    if (id === null || seenBeside(track, id)) return null;
+    let horse = this.horses.find((candidate) => candidate.id === id);
+    if (horse === undefined) {
+      const index = this.known.findIndex((known) => known.id === id);
+      if (index < 0) return null;
+      horse = this.materialiseKnown(index);
+    }
+    return visible.has(horse) ? null : horse;
   }
 
   private establishedForNewHorse(track: Track, lastTimestampS: number): boolean {

@@ -47,6 +47,8 @@ export interface TrackSnapshot {
   fullH: number;
   /** Boxes of this (unidentified) track were reported as provisional in an earlier chunk. */
   provisional: boolean;
+  /** The piece-only horse this track stepped out from behind another as (see Track.emergedFrom); absent in older states. */
+  emergedFrom?: string | null;
   /** Horses seen in the same frame as this track, with the number of such frames (cannot-link evidence). */
   coVisibleHorses: [string, number][];
   /** Unidentified tracks seen in the same frame as this one, with the number of frames. */
@@ -137,6 +139,7 @@ function decodeTrack(value: unknown, where: string): TrackSnapshot {
     fullW: finite(value.fullW, `${where}.fullW`),
     fullH: finite(value.fullH, `${where}.fullH`),
     provisional: value.provisional === true,
+    emergedFrom: typeof value.emergedFrom === 'string' ? value.emergedFrom : null,
     coVisibleHorses: counts<string>(value.coVisibleHorses, 'coVisibleHorses', (key) => typeof key === 'string'),
     coVisibleTracks: counts<number>(value.coVisibleTracks, 'coVisibleTracks', (key) => Number.isInteger(key)),
   };

@@ -59,6 +59,11 @@ export interface Track {
   fullH: number;
   /** Its boxes were reported as provisional in an earlier chunk. */
   provisional: boolean;
+  /**
+   * A horse known only from pieces (its track never had a clean view) whose lost track lay inside
+   * this track's box when this one was confirmed: the hidden horse, stepping out whole.
+   */
+  emergedFrom: string | null;
   /** Frames in which each horse was seen beside this track; from CO_VISIBLE_MIN_FRAMES on, it is not that horse. */
   coVisibleHorses: Map<string, number>;
   /** The same for unidentified tracks: whichever horse they become, this track is not. */

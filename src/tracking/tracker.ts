@@ -212,6 +212,8 @@ type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: B
 const FULL_SIZE_MOMENTUM = 0.8;
 /** A small box that is a piece of its horse has an aspect ratio at least this factor from the horse's (either way). */
 const PIECE_MIN_ASPECT_CHANGE = 1.25;
+/** A new track holding at least this share of a lost piece-only horse's predicted box is that horse stepping out. */
+const EMERGED_MIN_COVERAGE = 0.5;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
 
@@ -498,6 +500,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       fullW: track.fullW,
       fullH: track.fullH,
       provisional: track.provisional,
+      emergedFrom: track.emergedFrom,
       coVisibleHorses: [...track.coVisibleHorses].slice(-STATE_CO_VISIBLE_HORSES),
       coVisibleTracks: [...track.coVisibleTracks].filter(([key]) => liveKeys.has(key)),
     }));
@@ -546,6 +549,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         fullW: snapshot.fullW,
         fullH: snapshot.fullH,
         provisional: snapshot.provisional,
+        emergedFrom: snapshot.emergedFrom ?? null,
         coVisibleHorses: new Map(snapshot.coVisibleHorses),
         coVisibleTracks: new Map(snapshot.coVisibleTracks),
       };
@@ -595,8 +599,24 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!track.confirmed && track.hits >= this.options.confirmHits) {
       track.confirmed = true;
       track.phase = 'tracked';
+      track.emergedFrom = this.pieceHorseInside(box);
     }
     return assignment;
+  }
+
+  /** The horse of a lost track never seen clean (known only from pieces) whose predicted box lies mostly inside `box`; null for none. */
+  private pieceHorseInside(box: Box): string | null {
+    let best: string | null = null;
+    let bestShare = EMERGED_MIN_COVERAGE;
+    for (const other of this.tracks) {
+      if (other.phase !== 'lost' || other.horse === null || other.cleanViews > 0) continue;
+      const share = coverage(other.predicted, box, 0);
+      if (share >= bestShare) {
+        bestShare = share;
+        best = other.horse.id;
+      }
+    }
+    return best;
   }
 
   /** Unmatched tracks: tentative ones die, tracked ones get lost, lost ones age and end. */
@@ -843,6 +863,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       fullW: 0,
       fullH: 0,
       provisional: false,
+      emergedFrom: null,
       coVisibleHorses: new Map(),
       coVisibleTracks: new Map(),
     };

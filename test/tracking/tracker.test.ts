@@ -535,6 +535,26 @@ describe('chunk tracker within a chunk', () => {
     }
   });
 
+  it('gives a horse known only from a piece its ID back when it steps out whole where the piece was', () => {
+    const [a, piece, whole] = identities(3);
+    const random = mulberry32(41);
+    const t = tracker({ newHorseMinTrackS: 0, newHorseMaxWaitS: 2 });
+    for (let f = 0; f < 36; f += 1) {
+      // A stands in front. Of B, behind it, only its back shows above A for 3 s (a piece that looks
+      // like nothing B looks like whole); then B is hidden, and from frame 18 it stands out whole,
+      // its box over where the piece was.
+      const objects = [{ box: { x: 300, y: 300, w: 160, h: 120 }, embedding: noisyEmbedding(random, a!, 0.2) }];
+      if (f < 15) objects.push({ box: { x: 320, y: 260, w: 120, h: 40 }, embedding: noisyEmbedding(random, piece!, 0.2) });
+      if (f >= 18) objects.push({ box: { x: 330, y: 230, w: 150, h: 110 }, embedding: noisyEmbedding(random, whole!, 0.2) });
+      t.update(frame(f, objects));
+    }
+    const horses = t.finish().horses;
+    expect(horses.map((horse) => horse.id)).toEqual(['horse_001', 'horse_002']);
+    const b = horses[1]!.frames;
+    expect(b.some((tracked) => tracked.frameIndex < 15)).toBe(true);
+    expect(b.some((tracked) => tracked.frameIndex >= 30 && tracked.box.h === 110)).toBe(true);
+  });
+
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
     const [a, b] = identities(2);
     const random = mulberry32(13);
