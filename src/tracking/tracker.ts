@@ -43,7 +43,9 @@
  *    that decides the track lists it as identified. The passing piece of a partly hidden horse
  *    or a short-lived false track thus never creates a horse.
  *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility), and a
- *  new horse waits while a look-alike known horse seems visible elsewhere.
+ *  new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
+ *  a new horse but was confirmed over the lost track of a horse known only from pieces (never a
+ *  clean view: its look is no guide) is that horse stepping out whole (Track.emergedFrom).
  *    It gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and colour
  *    colorFor(number).
  *
