@@ -772,16 +772,16 @@ class ChunkTrackerImpl implements ChunkTracker {
    */
   private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews, pieceBehind: number): Box | null {
     const detection = frame.detections[d]!;
-    if (pieceBehind >= 0) {
-      if (!this.options.completeOccluded) return null;
-      return completedBox(detection.box, frame.detections[pieceBehind]!.box, track.fullW, track.fullH, frame.width, frame.height);
+    let occluder = pieceBehind;
+    if (occluder < 0) {
+      // Without a clean view yet, the track knows no better extent than the detection.
+      if (views.occlusion[d]! < this.options.bankMaxOverlap || track.fullW === 0) return detection.box;
+      const sizeable = boxArea(detection.box) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH;
+      if (sizeable && detection.score >= this.options.occludedReportMinScore) return detection.box;
+      if (views.occluder[d]! < 0) return null;
+      occluder = this.occluderInFront(frame.detections, d) ?? views.occluder[d]!;
     }
-    // Without a clean view yet, the track knows no better extent than the detection.
-    if (views.occlusion[d]! < this.options.bankMaxOverlap || track.fullW === 0) return detection.box;
-    const sizeable = boxArea(detection.box) >= this.options.occludedReportMinAreaRatio * track.fullW * track.fullH;
-    if (sizeable && detection.score >= this.options.occludedReportMinScore) return detection.box;
-    if (!this.options.completeOccluded || views.occluder[d]! < 0) return null;
-    const occluder = this.occluderInFront(frame.detections, d) ?? views.occluder[d]!;
+    if (!this.options.completeOccluded) return null;
     return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
   }
 
@@ -799,43 +799,27 @@ class ChunkTrackerImpl implements ChunkTracker {
     // Cut off by a horse in front, a box loses more of one side than of the other; a horse that is
     // only farther away keeps its shape.
     if (Math.abs(Math.log(piece.w / piece.h / (track.fullW / track.fullH))) < Math.log(PIECE_MIN_ASPECT_CHANGE)) return -1;
-    const bottom = piece.y + piece.h;
-    let best = -1;
-    let bestGap = Number.POSITIVE_INFINITY;
-    for (let o = 0; o < detections.length; o += 1) {
-      const box = detections[o]!.box;
-      if (o === d || box.y + box.h <= bottom) continue;
-      const gap = boxGap(piece, box);
-      if (gap <= this.options.occlusionMargin * Math.min(box.w, box.h) && gap < bestGap) {
-        bestGap = gap;
-        best = o;
-      }
-    }
-    return best;
+    // The nearest of the boxes it touches (within the occlusion margin).
+    return (
+      bestInFront(detections, d, (box) => {
+        const gap = boxGap(piece, box);
+        return gap <= this.options.occlusionMargin * Math.min(box.w, box.h) ? -gap : Number.NEGATIVE_INFINITY;
+      }) ?? -1
+    );
   }
 
   /**
    * Of the detections overlapping detection `d`, the one covering most of it among those standing
-   * in front of it — their boxes reach lower in the frame, nearer the camera on the ground — which
-   * is where the rest of its horse hides; null when none does. A box that overlaps it from behind
-   * hides nothing of it (synthetic seed 6: the piece grew toward the horse behind it, onto that
-   * horse, which then matched its ID for 3 frames).
+   * in front of it, which is where the rest of its horse hides; null when none does. A box that
+   * overlaps it from behind hides nothing of it (synthetic seed 6: the piece grew toward the horse
+   * behind it, onto that horse, which then matched its ID for 3 frames).
    */
   private occluderInFront(detections: readonly Detection[], d: number): number | null {
     const piece = detections[d]!.box;
-    const bottom = piece.y + piece.h;
-    let best: number | null = null;
-    let bestShare = 0;
-    for (let o = 0; o < detections.length; o += 1) {
-      const box = detections[o]!.box;
-      if (o === d || box.y + box.h <= bottom) continue;
+    return bestInFront(detections, d, (box) => {
       const share = coverage(piece, box, this.options.occlusionMargin);
-      if (share > bestShare) {
-        bestShare = share;
-        best = o;
-      }
-    }
-    return best;
+      return share > 0 ? share : Number.NEGATIVE_INFINITY;
+    });
   }
 
   // ── tracks ─────────────────────────────────────────────────────────────────────────────────
@@ -949,6 +933,27 @@ function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, f
   const x1 = frameW > 0 ? Math.min(frameW, x + w) : x + w;
   const y1 = frameH > 0 ? Math.min(frameH, y + h) : y + h;
   return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
+}
+
+/**
+ * Of the detections standing in front of detection `d` — their boxes reach lower in the frame,
+ * nearer the camera on the ground — the one `rank` rates highest (−Infinity: not a candidate);
+ * null when there is none.
+ */
+function bestInFront(detections: readonly Detection[], d: number, rank: (box: Box) => number): number | null {
+  const bottom = detections[d]!.box.y + detections[d]!.box.h;
+  let best: number | null = null;
+  let bestRank = Number.NEGATIVE_INFINITY;
+  for (let o = 0; o < detections.length; o += 1) {
+    const box = detections[o]!.box;
+    if (o === d || box.y + box.h <= bottom) continue;
+    const value = rank(box);
+    if (value > bestRank) {
+      bestRank = value;
+      best = o;
+    }
+  }
+  return best;
 }
 
 /** Whether the boxes are more than a body length (the longest side of either) apart: no pieces of one horse. */
