@@ -127,6 +127,7 @@ export class Identities {
       const query = queries[index];
       if (query !== null && query !== undefined && this.resemblesVisibleHorse(track, query, visible, lastTimestampS)) return;
       const hidden = this.emergedHorse(track, visible);
+      if (hidden !== null && hidden.status === null) hidden.status = 'reactivated';
       this.bind(tracks, track, hidden ?? this.createHorse(track, dim));
     });
   }
@@ -147,13 +148,10 @@ export class Identities {
   private emergedHorse(track: Track, visible: ReadonlySet<HorseState>): HorseState | null {
     const id = track.emergedFrom;
     if (id === null || seenBeside(track, id)) return null;
-    let horse = this.horses.find((candidate) => candidate.id === id);
-    if (horse === undefined) {
-      const index = this.known.findIndex((known) => known.id === id);
-      if (index < 0) return null;
-      horse = this.materialiseKnown(index);
-    }
-    return visible.has(horse) ? null : horse;
+    const horse = this.horses.find((candidate) => candidate.id === id);
+    if (horse !== undefined) return visible.has(horse) ? null : horse;
+    const index = this.known.findIndex((known) => known.id === id);
+    return index < 0 ? null : this.materialiseKnown(index);
   }
 
   private establishedForNewHorse(track: Track, lastTimestampS: number): boolean {
