@@ -287,13 +287,18 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async thumbnail(streamId: string, horseId: string): Promise<Buffer | null> {
-    const { rows } = await this.db.query<{ avatar_thumbnail: Uint8Array | null }>(
-      `SELECT avatar_thumbnail FROM horses WHERE stream_id = $1 AND id = $2 AND ${LIVE_HORSE}`,
+    return (await this.avatar(streamId, horseId)).jpeg;
+  }
+
+  /** The horse's avatar and the horse version it belongs to (a thumbnail URL names the version). */
+  async avatar(streamId: string, horseId: string): Promise<{ jpeg: Buffer | null; version: number }> {
+    const { rows } = await this.db.query<{ avatar_thumbnail: Uint8Array | null; version: number }>(
+      `SELECT avatar_thumbnail, version FROM horses WHERE stream_id = $1 AND id = $2 AND ${LIVE_HORSE}`,
       [streamId, horseId],
     );
     if (rows[0] === undefined) throw await unknownHorse(this.db, streamId, horseId);
     const bytes = rows[0].avatar_thumbnail;
-    return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { jpeg: bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), version: Number(rows[0].version) };
   }
 
   async prune(inactiveDays: number, now: Date = new Date(), sightingDays?: number): Promise<PruneResult> {

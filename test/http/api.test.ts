@@ -161,7 +161,18 @@ describe.skipIf(!postgresUp)('registry API', () => {
       const thumb = await fetch(`${api.url}${list.horses[0].thumbnail_url}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
       expect(thumb.status).toBe(200);
       expect(thumb.headers.get('content-type')).toBe('image/jpeg');
-      expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(100);
+      const jpeg = Buffer.from(await thumb.arrayBuffer());
+      expect(jpeg.byteLength).toBeGreaterThan(100);
+      // The versioned URL's picture is served again (from memory now); an unversioned URL and a
+      // URL naming a version the horse does not have still get the horse's current avatar.
+      const url = list.horses[0].thumbnail_url as string;
+      const again = await fetch(`${api.url}${url}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+      expect(Buffer.from(await again.arrayBuffer()).equals(jpeg)).toBe(true);
+      for (const other of [url.replace(/\?v=\d+$/, ''), url.replace(/\?v=\d+$/, '?v=999')]) {
+        const response = await fetch(`${api.url}${other}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+        expect(response.status).toBe(200);
+        expect(Buffer.from(await response.arrayBuffer()).equals(jpeg)).toBe(true);
+      }
     });
 
     it('gives one horse with its sightings timeline and exemplars', async () => {

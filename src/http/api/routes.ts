@@ -10,6 +10,7 @@ import type { Logger } from '../../log/index.ts';
 import type { SqlRegistryStore } from '../../registry/index.ts';
 import { STREAM_ID_PATTERN, type EventFeed, type EventPublisher, type PaddockEvent } from '../../sources/index.ts';
 import type { RegistryChange } from '../../metrics/index.ts';
+import { AvatarCache } from './avatar-cache.ts';
 import { ApiAuth, deny, SESSION_COOKIE, type Access } from './auth.ts';
 import { errorSchema, herdJson, herdSchema, horseDetailJson, horseDetailSchema, horseJson, horseSchema, streamJson, streamSchema } from './json.ts';
 import { openEventStream } from './event-stream.ts';
@@ -56,6 +57,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     if (store === null) throw new PaddockError('DATABASE', 'the registry is still opening');
     return store;
   };
+  const avatars = new AvatarCache();
   const hooks = options.hooks ?? {};
   const logger = options.logger.child({ component: 'api' });
   const announce = (event: PaddockEvent) => options.events()?.publish(event);
@@ -193,8 +195,14 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     async (request, reply) => {
       // thumbnail_url names the horse's version, so that URL's picture never changes.
       reply.header('cache-control', request.query.v === undefined ? 'private, no-cache' : 'private, max-age=31536000, immutable');
-      const jpeg = await registry().thumbnail(request.params.stream, request.params.id);
-      return sendJpeg(reply, jpeg, `horse ${request.params.id} has no thumbnail yet`);
+      const { stream, id } = request.params;
+      const wanted = request.query.v;
+      const cached = wanted === undefined ? undefined : avatars.get(stream, id, wanted);
+      if (cached !== undefined) return sendJpeg(reply, cached, '');
+      const { jpeg, version } = await registry().avatar(stream, id);
+      // Kept only under the version it belongs to: a URL naming a future version must not pin today's picture.
+      if (jpeg !== null && version === wanted) avatars.set(stream, id, version, jpeg);
+      return sendJpeg(reply, jpeg, `horse ${id} has no thumbnail yet`);
     },
   );
 
