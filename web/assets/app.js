@@ -602,7 +602,7 @@ function markOnce(name) {
 }
 
 /**
- * Sets the performance mark `name` once every one of `images` has loaded or failed: when the
+ * Sets the performance mark `name` once every one of `images` has loaded or failed (and resolves then): when the
  * first screen is complete as a person sees it (the page-load benchmark reads the mark, so its
  * driver need not poll the page while it loads).
  */
@@ -612,7 +612,7 @@ function markWhenPicturesSettle(images, name) {
     image.addEventListener('load', resolve, { once: true });
     image.addEventListener('error', resolve, { once: true });
   }));
-  void Promise.all(settled).then(() => markOnce(name));
+  return Promise.all(settled).then(() => markOnce(name));
 }
 
 /**
@@ -627,10 +627,13 @@ function firstScreenCards() {
   return Math.min(48, columns * rows);
 }
 const CARD_BATCH = 60;
+const REST_OF_CARDS_MAX_WAIT_MS = 400;
 
 /**
  * Renders the cards: the first screenful at once, the rest in later tasks so the page shows (and
- * answers input) before hundreds of cards are built. Resolves true once every card is there,
+ * answers input) before hundreds of cards are built. The rest wait for the first screen's pictures
+ * (at most REST_OF_CARDS_MAX_WAIT_MS): on a small machine, building them takes the CPU those
+ * pictures' requests and decoding need. Resolves true once every card is there,
  * false when a newer render (`current()` false) or leaving the view took over.
  * A card whose rename input is open is left in place (its input keeps focus and text); the other
  * cards are rebuilt around it, at once.
@@ -652,7 +655,8 @@ async function renderGrid(grid, state, ctx, reload, current) {
     };
     grid.replaceChildren(batch(0, firstCards));
     markOnce('gallery-first-screen');
-    markWhenPicturesSettle([...grid.querySelectorAll('[data-testid="horse-thumb"]')], 'gallery-first-screen-pictures');
+    const pictures = markWhenPicturesSettle([...grid.querySelectorAll('[data-testid="horse-thumb"]')], 'gallery-first-screen-pictures');
+    await Promise.race([pictures, new Promise((resolve) => setTimeout(resolve, REST_OF_CARDS_MAX_WAIT_MS))]);
     for (let from = firstCards; from < state.horses.length; from += CARD_BATCH) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (!ctx.alive() || !current()) return false;
