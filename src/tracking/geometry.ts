@@ -1,5 +1,5 @@
 /** Box geometry used by association. */
-import type { Box } from './types.ts';
+import type { Box, CameraMotion } from './types.ts';
 
 export function boxArea(box: Box): number {
   return Math.max(0, box.w) * Math.max(0, box.h);
@@ -33,4 +33,14 @@ export function boxGap(a: Box, b: Box): number {
   const dx = Math.max(0, a.x - (b.x + b.w), b.x - (a.x + a.w));
   const dy = Math.max(0, a.y - (b.y + b.h), b.y - (a.y + a.h));
   return Math.hypot(dx, dy);
+}
+
+/** `box` where the camera's motion between two frames moved it (scale about the centre, then shift). */
+export function warpBox(box: Box, motion: CameraMotion): Box {
+  const { scale } = motion;
+  const cx = scale * (box.x + box.w / 2 - motion.centreX) + motion.centreX + motion.tx;
+  const cy = scale * (box.y + box.h / 2 - motion.centreY) + motion.centreY + motion.ty;
+  const w = scale * box.w;
+  const h = scale * box.h;
+  return { x: cx - w / 2, y: cy - h / 2, w, h };
 }

@@ -142,7 +142,7 @@ export class Identities {
   }
 
   /**
-   * The piece-only horse `track` stepped out as (Track.emergedFrom), while it is not visible
+   * The hidden horse `track` stepped out as (Track.emergedFrom), while it is not visible
    * elsewhere and was never seen beside the track; null otherwise.
    */
   private emergedHorse(track: Track, visible: ReadonlySet<HorseState>): HorseState | null {

@@ -47,8 +47,10 @@ export interface TrackSnapshot {
   fullH: number;
   /** Boxes of this (unidentified) track were reported as provisional in an earlier chunk. */
   provisional: boolean;
-  /** The piece-only horse this track stepped out from behind another as (see Track.emergedFrom); absent in older states. */
+  /** The hidden horse this track stepped out as (see Track.emergedFrom); absent in older states. */
   emergedFrom?: string | null;
+  /** While lost: the box that swallowed its horse (see Track.swallowedIn); absent in older states. */
+  swallowedIn?: Box | null;
   /** Horses seen in the same frame as this track, with the number of such frames (cannot-link evidence). */
   coVisibleHorses: [string, number][];
   /** Unidentified tracks seen in the same frame as this one, with the number of frames. */
@@ -81,6 +83,7 @@ export function encodeTrackerState(state: TrackerState): Buffer {
     fullH: round(track.fullH, 2),
     bank: track.bank === null ? null : encodeBank(track.bank),
     appearance: track.appearance === null ? null : encodeVector(track.appearance),
+    swallowedIn: track.swallowedIn ? roundBox(track.swallowedIn) : null,
   }));
   return Buffer.from(JSON.stringify({ ...state, tracks }), 'utf8');
 }
@@ -140,6 +143,7 @@ function decodeTrack(value: unknown, where: string): TrackSnapshot {
     fullH: finite(value.fullH, `${where}.fullH`),
     provisional: value.provisional === true,
     emergedFrom: typeof value.emergedFrom === 'string' ? value.emergedFrom : null,
+    swallowedIn: value.swallowedIn === null || value.swallowedIn === undefined ? null : decodeBox(value.swallowedIn, `${where}.swallowedIn`),
     coVisibleHorses: counts<string>(value.coVisibleHorses, 'coVisibleHorses', (key) => typeof key === 'string'),
     coVisibleTracks: counts<number>(value.coVisibleTracks, 'coVisibleTracks', (key) => Number.isInteger(key)),
   };
@@ -184,6 +188,17 @@ function roundKalman(kalman: KalmanState): KalmanState {
 }
 
 /** A box from a Kalman state's [cx, cy, w, h]. */
+function roundBox(box: Box): Box {
+  return { x: round(box.x, 1), y: round(box.y, 1), w: round(box.w, 1), h: round(box.h, 1) };
+}
+
+function decodeBox(value: unknown, where: string): Box {
+  if (!isObject(value)) throw invalid(`${where} is not a box`);
+  const box = { x: finite(value.x, `${where}.x`), y: finite(value.y, `${where}.y`), w: finite(value.w, `${where}.w`), h: finite(value.h, `${where}.h`) };
+  if (box.w <= 0 || box.h <= 0) throw invalid(`${where} is empty`);
+  return box;
+}
+
 export function kalmanBox(kalman: KalmanState): Box {
   const [cx, cy, w, h] = kalman.position as [number, number, number, number];
   return { x: cx - w / 2, y: cy - h / 2, w, h };

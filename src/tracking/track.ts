@@ -60,10 +60,17 @@ export interface Track {
   /** Its boxes were reported as provisional in an earlier chunk. */
   provisional: boolean;
   /**
-   * A horse known only from pieces (its track never had a clean view) whose lost track lay inside
-   * this track's box when this one was confirmed: the hidden horse, stepping out whole.
+   * The hidden horse this track is stepping out as, set when it was confirmed: a horse known only
+   * from pieces (its track never had a clean view) whose lost track lay inside this track's box,
+   * or a lost horse whose swallowing box (swallowedIn) holds most of this track's box.
    */
   emergedFrom: string | null;
+  /**
+   * While lost: the box of the detection that last swallowed this track's horse (the detector drew
+   * one box over it and the horse it stood with: see excludeSwallowingViews), moved with the
+   * camera. A new track confirmed mostly inside it is most likely this horse leaving the group.
+   */
+  swallowedIn: Box | null;
   /** Frames in which each horse was seen beside this track; from CO_VISIBLE_MIN_FRAMES on, it is not that horse. */
   coVisibleHorses: Map<string, number>;
   /** The same for unidentified tracks: whichever horse they become, this track is not. */

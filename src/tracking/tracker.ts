@@ -45,7 +45,9 @@
  *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility), and a
  *  new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
  *  a new horse but was confirmed over the lost track of a horse known only from pieces (never a
- *  clean view: its look is no guide) is that horse stepping out whole (Track.emergedFrom).
+ *  clean view: its look is no guide) is that horse stepping out whole; one confirmed mostly
+ *  inside the box that swallowed a lost horse (the detector merged it with the horse it stood
+ *  with) is that horse leaving the group (Track.emergedFrom).
  *    It gets tracking number nextTrackingId (then +1), ID horseIdFor(number) and colour
  *    colorFor(number).
  *
@@ -65,7 +67,7 @@
 import { PaddockError } from '../errors/index.ts';
 import { matchDetections, SPOKEN_FOR_IOU, withinReach } from './association.ts';
 import { cloneFeatureBank, createFeatureBank, dot, normalizeInPlace, updateFeatureBank } from './featureBank.ts';
-import { boxArea, boxGap, coverage, iou } from './geometry.ts';
+import { boxArea, boxGap, coverage, iou, warpBox } from './geometry.ts';
 import { Identities, type HerdSpec, type IdentifiedTrack } from './identify.ts';
 import { fillGaps, type FrameTime } from './interpolate.ts';
 import { BoxKalman } from './kalman.ts';
@@ -367,7 +369,10 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (this.framePredicted) return;
     if (cameraMotion !== undefined && !validCameraMotion(cameraMotion)) invalid(`cameraMotion ${JSON.stringify(cameraMotion)} must be finite with a scale in (0.5, 2)`);
     for (const track of this.tracks) {
-      if (cameraMotion !== undefined) track.kf.warp(cameraMotion);
+      if (cameraMotion !== undefined) {
+        track.kf.warp(cameraMotion);
+        if (track.swallowedIn !== null) track.swallowedIn = warpBox(track.swallowedIn, cameraMotion);
+      }
       if (track.phase === 'lost') track.kf.holdSize();
       track.kf.predict();
       track.predicted = track.kf.box();
@@ -503,6 +508,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       fullH: track.fullH,
       provisional: track.provisional,
       emergedFrom: track.emergedFrom,
+      swallowedIn: track.phase === 'lost' ? track.swallowedIn : null,
       coVisibleHorses: [...track.coVisibleHorses].slice(-STATE_CO_VISIBLE_HORSES),
       coVisibleTracks: [...track.coVisibleTracks].filter(([key]) => liveKeys.has(key)),
     }));
@@ -552,6 +558,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         fullH: snapshot.fullH,
         provisional: snapshot.provisional,
         emergedFrom: snapshot.emergedFrom ?? null,
+        swallowedIn: snapshot.swallowedIn ?? null,
         coVisibleHorses: new Map(snapshot.coVisibleHorses),
         coVisibleTracks: new Map(snapshot.coVisibleTracks),
       };
@@ -594,6 +601,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
     track.phase = track.confirmed ? 'tracked' : 'tentative';
     track.lostFrames = 0;
+    track.swallowedIn = null;
     track.hits += 1;
     // Only a carry-over track's horse can still have no status here.
     if (track.horse !== null && track.horse.status === null) track.horse.status = 'continued';
@@ -601,7 +609,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!track.confirmed && track.hits >= this.options.confirmHits) {
       track.confirmed = true;
       track.phase = 'tracked';
-      track.emergedFrom = this.pieceHorseInside(box);
+      track.emergedFrom = this.pieceHorseInside(box) ?? this.swallowedHorseLeaving(box);
     }
     return assignment;
   }
@@ -613,6 +621,24 @@ class ChunkTrackerImpl implements ChunkTracker {
     for (const other of this.tracks) {
       if (other.phase !== 'lost' || other.horse === null || other.cleanViews > 0) continue;
       const share = coverage(other.predicted, box, 0);
+      if (share >= bestShare) {
+        bestShare = share;
+        best = other.horse.id;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The horse of a lost track that a detection swallowed (Track.swallowedIn) when `box` lies
+   * mostly inside that swallowing box: the horse leaving the group it was hidden in. Null for none.
+   */
+  private swallowedHorseLeaving(box: Box): string | null {
+    let best: string | null = null;
+    let bestShare = EMERGED_MIN_COVERAGE;
+    for (const other of this.tracks) {
+      if (other.phase !== 'lost' || other.horse === null || other.swallowedIn === null) continue;
+      const share = coverage(box, other.swallowedIn, 0);
       if (share >= bestShare) {
         bestShare = share;
         best = other.horse.id;
@@ -741,19 +767,19 @@ class ChunkTrackerImpl implements ChunkTracker {
    * while that track found no detection of its own has swallowed its horse: the detector merged
    * two horses standing together into one box. Such a view shows both coats, so it is no clean
    * view: it teaches neither the feature bank nor the box size (learnt, one horse's bank would
-   * match the other).
+   * match the other). The swallowed track remembers the box it disappeared into (Track.swallowedIn).
    */
   private excludeSwallowingViews(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[], views: FrameViews): void {
     for (const { track, detection } of pairs) {
-      if (views.unoccluded[detection] !== 1) continue;
       const box = detections[detection]!.box;
       for (const other of this.tracks) {
         if (other === track || !other.confirmed || matched.has(other)) continue;
         // Holding it is not being it: a horse standing where a lost one was is a view of its own.
         if (coverage(other.predicted, box, 0) < SWALLOWED_MIN_COVERAGE || iou(other.predicted, box) >= CO_VISIBLE_MAX_IOU) continue;
+        // The group's extent: once it splits, the horse that stayed keeps a smaller box, which may still hold the lost track's stale prediction.
+        if (other.swallowedIn === null || boxArea(box) > boxArea(other.swallowedIn)) other.swallowedIn = { ...box };
         views.unoccluded[detection] = 0;
         views.confident[detection] = 0;
-        break;
       }
     }
   }
@@ -850,6 +876,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       fullH: 0,
       provisional: false,
       emergedFrom: null,
+      swallowedIn: null,
       coVisibleHorses: new Map(),
       coVisibleTracks: new Map(),
     };

@@ -66,17 +66,21 @@ describe('identity on real footage (YOLOX-nano + OSNet)', () => {
 });
 
 describe('identity on real footage with YOLO11n-640 + OSNet (an AGPL test asset, never shipped)', () => {
-  it(
-    'paddock-2horses in 5 s chunks: IDF1 ≥ 0.75 (a guard; the goal of 0.80 and exactly 2 horses is not reached)',
-    async () => {
-      const { result, metrics } = await runClip('paddock-2horses', 5, YOLO11N_OSNET);
-      // Measured 0.768 with 3 horses: the black horse, seen only in pieces before the two
-      // separate, comes back as a new horse (cosine 0.58 with its early self).
-      expect(metrics!.identity.idf1).toBeGreaterThanOrEqual(0.75);
-      expect(result.horsesRegistered).toBeLessThanOrEqual(3);
-    },
-    TIMEOUT_MS,
-  );
+  for (const chunkS of [5, 10]) {
+    it(
+      `paddock-2horses in ${chunkS} s chunks: exactly 2 horses, IDF1 ≥ 0.75 (a guard; the goal is 0.80)`,
+      async () => {
+        const { result, metrics } = await runClip('paddock-2horses', chunkS, YOLO11N_OSNET);
+        // Measured 0.791 (5 s) / 0.759 (10 s). The black horse, seen only as a piece beside the
+        // chestnut, is swallowed by a box over both for 3 s and steps out on the other side
+        // looking unlike its piece (cosine 0.58): it keeps its ID as the horse leaving the group
+        // (before 2026-12-03 it came back as a third horse).
+        expect(metrics!.identity.idf1).toBeGreaterThanOrEqual(0.75);
+        expect(result.horsesRegistered).toBe(2);
+      },
+      TIMEOUT_MS,
+    );
+  }
 });
 
 describe('a real photo as a still and as a pan (YOLOX-nano + OSNet)', () => {

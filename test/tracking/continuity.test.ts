@@ -3,20 +3,21 @@ import { knownHorseAfterChunk } from '../../src/tracking/handover.ts';
 import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../../src/tracking/state.ts';
 import { createChunkTracker, type ChunkTrackingResult } from '../../src/tracking/tracker.ts';
 import type { FramePerception, KnownHorse } from '../../src/tracking/types.ts';
-import { identities, scene, type SceneFrame } from './helpers.ts';
+import type { TrackerOptions } from '../../src/tracking/options.ts';
+import { groupSplitScene, identities, scene, type SceneFrame } from './helpers.ts';
 
 const streamStart = Date.parse('2026-01-01T10:00:00Z');
 const FPS = 5;
 
 /** Runs `frames` as consecutive chunks of `framesPerChunk`, carrying the registry and (optionally) the tracker state. */
-function runChunks(frames: SceneFrame[], framesPerChunk: number, continuousTracks: boolean, roundTrip = true): ChunkTrackingResult[] {
+function runChunks(frames: SceneFrame[], framesPerChunk: number, continuousTracks: boolean, roundTrip = true, options: Partial<TrackerOptions> = {}): ChunkTrackingResult[] {
   let known: KnownHorse[] = [];
   let nextTrackingId = 1;
   let state: TrackerState | null = null;
   const results: ChunkTrackingResult[] = [];
   for (let start = 0, sequence = 1; start < frames.length; start += framesPerChunk, sequence += 1) {
     const chunkStart = new Date(streamStart + (start / FPS) * 1000);
-    const tracker = createChunkTracker({ known, nextTrackingId, chunkStart, state, sequence, options: { continuousTracks } });
+    const tracker = createChunkTracker({ known, nextTrackingId, chunkStart, state, sequence, options: { ...options, continuousTracks } });
     frames.slice(start, start + framesPerChunk).forEach(({ frame }, i) => {
       const local: FramePerception = { ...frame, frameIndex: i, timestampS: i / FPS };
       tracker.update(local);
@@ -53,6 +54,14 @@ describe('tracking across chunks', () => {
       // Decided once (possibly in the chunk after the one it was first seen in), then continued in every later chunk.
       for (const result of results.slice(created + 1)) expect(result.horses.find((horse) => horse.id === 'horse_001')?.status).toBe('continued');
     }
+  });
+
+  it('a horse swallowed by a merged box in one chunk keeps its ID when it leaves the group in the next (the group box is in the state)', () => {
+    // The merged box covers frames 10–19, B steps out from frame 24: chunks of 12 put the boundary between.
+    const results = runChunks(groupSplitScene(), 12, true, true, { newHorseMinTrackS: 0, newHorseMaxWaitS: 2 });
+    const ids = new Set(results.flatMap((result) => result.horses.map((horse) => horse.id)));
+    expect([...ids].sort()).toEqual(['horse_001', 'horse_002', 'horse_003']);
+    expect(results.at(-1)!.horses.map((horse) => horse.id).sort()).toEqual(['horse_001', 'horse_002', 'horse_003']);
   });
 
   it('a track confirmed at a chunk end is reported provisional, then identified in the next chunk', () => {

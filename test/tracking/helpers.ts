@@ -117,3 +117,34 @@ export function identities(count: number, dim = 64, seed = 99): Float32Array[] {
   const random = mulberry32(seed);
   return Array.from({ length: count }, () => randomUnitVector(random, dim));
 }
+
+/**
+ * Two horses, A and B, stand side by side; from frame 10 the detector draws one box over both,
+ * and from frame 20 only A's, over where B was. B steps out on the other side at frame 24 in
+ * other light (a look unlike its earlier one). C walks in far away meanwhile: a horse of its own.
+ * Truth: 0 = A, 1 = B, 2 = C.
+ */
+export function groupSplitScene(frameCount = 45): SceneFrame[] {
+  const [a, b, bLater, c] = identities(4);
+  const random = mulberry32(17);
+  const frames: SceneFrame[] = [];
+  for (let f = 0; f < frameCount; f += 1) {
+    const objects: SyntheticObject[] = [];
+    const truth: number[] = [];
+    const add = (box: Box, identity: Float32Array, who: number) => {
+      objects.push({ box, embedding: noisyEmbedding(random, identity, 0.1) });
+      truth.push(who);
+    };
+    if (f < 10) {
+      add({ x: 100, y: 100, w: 120, h: 80 }, a!, 0);
+      add({ x: 232, y: 100, w: 120, h: 80 }, b!, 1);
+    } else if (f < 20) add({ x: 100, y: 100, w: 252, h: 80 }, a!, 0);
+    else add({ x: 232, y: 100, w: 120, h: 80 }, a!, 0);
+    if (f >= 24) {
+      add({ x: 96, y: 100, w: 120, h: 80 }, bLater!, 1);
+      add({ x: 520, y: 100, w: 120, h: 80 }, c!, 2);
+    }
+    frames.push({ frame: frame(f, objects), truth });
+  }
+  return frames;
+}

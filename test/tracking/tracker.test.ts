@@ -4,7 +4,7 @@ import { PaddockError } from '../../src/errors/index.ts';
 import { HORSE_PALETTE } from '../../src/tracking/types.ts';
 import { mulberry32 } from '../../src/synth/random.ts';
 import { bankSimilarity } from '../../src/tracking/featureBank.ts';
-import { frame, identities, noisyEmbedding, normalize, scene, type SceneFrame } from './helpers.ts';
+import { frame, groupSplitScene, identities, noisyEmbedding, normalize, scene, type SceneFrame } from './helpers.ts';
 
 const chunkStart = new Date('2026-01-01T10:00:00Z');
 
@@ -553,6 +553,16 @@ describe('chunk tracker within a chunk', () => {
     const b = horses[1]!.frames;
     expect(b.some((tracked) => tracked.frameIndex < 15)).toBe(true);
     expect(b.some((tracked) => tracked.frameIndex >= 30 && tracked.box.h === 110)).toBe(true);
+  });
+
+  it('gives a horse swallowed by a merged box its ID back when it leaves the group, looking different', () => {
+    // A and B side by side, then one box over both, then A's alone; B steps out on the other side
+    // looking unlike before, and C walks in far away (helpers.groupSplitScene).
+    const t = tracker({ newHorseMinTrackS: 0, newHorseMaxWaitS: 2 });
+    const updates = run(t, groupSplitScene());
+    expect(t.finish().horses.map((horse) => horse.id)).toEqual(['horse_001', 'horse_002', 'horse_003']);
+    expect(updates[5]!.assignments.map((assignment) => assignment.horseId)).toEqual(['horse_001', 'horse_002']);
+    expect(updates[44]!.assignments.map((assignment) => assignment.horseId)).toEqual(['horse_001', 'horse_002', 'horse_003']);
   });
 
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
