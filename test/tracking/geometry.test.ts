@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boxGap, coverage, iou } from '../../src/tracking/geometry.ts';
+import { BoxKalman } from '../../src/tracking/kalman.ts';
+import { boxGap, coverage, iou, warpBox } from '../../src/tracking/geometry.ts';
 
 describe('box geometry', () => {
   const a = { x: 0, y: 0, w: 100, h: 50 };
@@ -30,5 +31,16 @@ describe('box geometry', () => {
     expect(boxGap(a, { x: 100, y: 0, w: 10, h: 10 })).toBe(0);
     expect(boxGap(a, { x: 130, y: 0, w: 10, h: 10 })).toBe(30);
     expect(boxGap({ x: 130, y: 90, w: 10, h: 10 }, a)).toBe(50); // 30 right, 40 below
+  });
+
+  it('warpBox moves a box with the camera as the Kalman filter moves a track', () => {
+    const motion = { scale: 1.2, tx: 15, ty: -8, centreX: 320, centreY: 180 };
+    const box = { x: 100, y: 150, w: 80, h: 60 };
+    const kf = new BoxKalman(box);
+    kf.warp(motion);
+    const expected = kf.box();
+    const warped = warpBox(box, motion);
+    for (const key of ['x', 'y', 'w', 'h'] as const) expect(warped[key]).toBeCloseTo(expected[key], 6);
+    expect(warpBox(box, { scale: 1, tx: 0, ty: 0, centreX: 0, centreY: 0 })).toEqual(box);
   });
 });
