@@ -18,14 +18,17 @@ export interface FrameTime {
 /**
  * `observations` (sorted by frame) with an interpolated box added for every frame of `frames`
  * strictly between two consecutive observations at most `maxGapS` apart, unless `crowded` says
- * one of the gap's boxes lands on another horse (a guess in a crowd could be that horse: the
- * gap stays open). Interpolated boxes have score 0 and `interpolated: true`: they are no detections.
+ * one of the gap's boxes lands on another horse (a guess in a crowd could be that horse), or
+ * `atViewEdge` says the box before the gap lies at the edge of the view (the horse may have
+ * stepped out of view in between): such a gap stays open. Interpolated boxes have score 0 and
+ * `interpolated: true`: they are no detections.
  */
 export function fillGaps(
   observations: readonly TrackedBox[],
   frames: readonly FrameTime[],
   maxGapS: number,
   crowded: (frameIndex: number, box: Box) => boolean = () => false,
+  atViewEdge: (box: Box) => boolean = () => false,
 ): TrackedBox[] {
   if (maxGapS <= 0 || observations.length < 2) return [...observations];
   const filled: TrackedBox[] = [];
@@ -36,7 +39,8 @@ export function fillGaps(
     const after = observations[k + 1];
     if (after === undefined) break;
     const gapS = after.timestampS - before.timestampS;
-    if (after.frameIndex - before.frameIndex <= 1 || gapS > maxGapS || gapS <= 0) continue;
+    // A horse last seen at the edge may have stepped out of view: a horse seen at the edge only after the gap was walking toward it, in view.
+    if (after.frameIndex - before.frameIndex <= 1 || gapS > maxGapS || gapS <= 0 || atViewEdge(before.box)) continue;
     while (at < frames.length && frames[at]!.frameIndex <= before.frameIndex) at += 1;
     const gap: TrackedBox[] = [];
     for (; at < frames.length && frames[at]!.frameIndex < after.frameIndex; at += 1) {

@@ -210,6 +210,7 @@ const MAX_PENDING_VECTORS = 16;
 const SELF_SIMILARITY_MOMENTUM = 0.8;
 /** An interpolated box overlapping another horse's detected box this much is a guess in a crowd. */
 const CROWDED_IOU = 0.5;
+type FrameSize = Pick<FramePerception, 'width' | 'height'>;
 /** Per owner's list of boxes: whether an interpolated box in a frame lands on someone else's. */
 type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: Box) => boolean;
 /** Weight of the old value in a track's running unoccluded box size. */
@@ -243,6 +244,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private lastTimestampS = 0;
   /** Every frame seen in this chunk, detected or held, in order (for interpolating gaps). */
   private readonly frameTimes: FrameTime[] = [];
+  /** The latest frame's size (a stream's frames share one). */
+  private frameSize: FrameSize = { width: 0, height: 0 };
   /** The coming frame's motion prediction is done (embeddingsNeeded ran before update). */
   private framePredicted = false;
   private readonly sequence: number;
@@ -275,6 +278,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (this.finished) invalid('update() called after finish()');
     const embeddings = this.validateFrame(frame);
     this.lastTimestampS = frame.timestampS;
+    this.frameSize = { width: frame.width, height: frame.height };
     this.frameTimes.push({ frameIndex: frame.frameIndex, timestampS: frame.timestampS });
     const options = this.options;
     const detections = frame.detections;
@@ -416,6 +420,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   finish(): ChunkTrackingResult {
     this.finished = true;
     const crowded = this.crowdedTest();
+    const atViewEdge = (box: Box) => this.atFrameEdge(box, this.frameSize);
     const horses: HorseChunkResult[] = [];
     for (const horse of this.identities.horses) {
       if (horse.detections === 0 || horse.status === null) continue;
@@ -436,17 +441,17 @@ class ChunkTrackerImpl implements ChunkTracker {
         lastBox: { ...last.box },
         thumbnailTrackKey: horse.thumbnailTrackKey,
         thumbnailQuality: horse.thumbnailQuality,
-        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(horse.frames)),
+        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(horse.frames), atViewEdge),
       });
     }
     horses.sort((a, b) => a.trackingId - b.trackingId);
     // Without continuous tracks an undecided track ends with the chunk: it could never be joined to a horse later.
-    const provisional = this.options.continuousTracks ? this.provisionalTracks(crowded) : [];
+    const provisional = this.options.continuousTracks ? this.provisionalTracks(crowded, atViewEdge) : [];
     return { horses, provisional, identified: this.identities.identified, state: this.snapshot(), nextTrackingId: this.identities.nextTrackingId, registryMatchMs: this.registryMatchMs };
   }
 
   /** Confirmed, still undecided tracks with boxes in this chunk: reported now, joined to their horse later. */
-  private provisionalTracks(crowded: CrowdedTest): ProvisionalTrackResult[] {
+  private provisionalTracks(crowded: CrowdedTest, atViewEdge: (box: Box) => boolean): ProvisionalTrackResult[] {
     const results: ProvisionalTrackResult[] = [];
     for (const track of this.tracks) {
       if (!track.confirmed || track.horse !== null || track.pendingBoxes.length === 0) continue;
@@ -460,7 +465,7 @@ class ChunkTrackerImpl implements ChunkTracker {
         firstSeen: new Date(this.chunkStartMs + first.timestampS * 1000),
         lastSeen: new Date(this.chunkStartMs + last.timestampS * 1000),
         lastBox: { ...last.box },
-        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(track.pendingBoxes)),
+        frames: fillGaps(frames, this.frameTimes, this.options.interpolateMaxGapS, crowded(track.pendingBoxes), atViewEdge),
       });
       track.provisional = true;
       track.pendingBoxes = [];
@@ -785,7 +790,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   }
 
   /** Whether `box` reaches the frame's edge (within frameEdgeMargin): the horse may be cut off there. */
-  private atFrameEdge(box: Box, frame: FramePerception): boolean {
+  private atFrameEdge(box: Box, frame: FrameSize): boolean {
     const margin = this.options.frameEdgeMargin;
     if (frame.width > 0 && (box.x <= margin * frame.width || box.x + box.w >= (1 - margin) * frame.width)) return true;
     return frame.height > 0 && (box.y <= margin * frame.height || box.y + box.h >= (1 - margin) * frame.height);

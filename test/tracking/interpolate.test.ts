@@ -29,6 +29,29 @@ describe('interpolated boxes for short gaps', () => {
     expect(fillGaps([seen(2, 100), seen(6, 180), seen(9, 240)], frames, 1, (frameIndex) => onOther(frameIndex)).map((box) => box.frameIndex)).toEqual([2, 6, 7, 8, 9]);
   });
 
+  it('leaves a gap open when the box before it lies at the edge of the view (the horse may have stepped out)', () => {
+    const atEdge = (box: { x: number }) => box.x <= 0;
+    const never = () => false;
+    expect(fillGaps([seen(2, 0), seen(6, 180)], frames, 1, never, atEdge).map((box) => box.frameIndex)).toEqual([2, 6]);
+    // Seen at the edge only after the gap: it was walking toward the edge, in view.
+    expect(fillGaps([seen(2, 180), seen(6, 0)], frames, 1, never, atEdge).map((box) => box.frameIndex)).toEqual([2, 3, 4, 5, 6]);
+    expect(fillGaps([seen(2, 100), seen(6, 180)], frames, 1, never, atEdge).map((box) => box.frameIndex)).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  it('a horse that walks out of the view at its edge and comes back is not reported while it was out', () => {
+    const [a] = identities(1);
+    // a walks left out of the 1280-px frame (frames 6–9 it is not there) and comes back in.
+    const x = (f: number) => (f < 6 ? 40 - 8 * f : f > 9 ? 8 * (f - 10) : -200);
+    const tracker = createChunkTracker({ known: [], nextTrackingId: 1, chunkStart: new Date('2026-01-01T10:00:00Z') });
+    const sceneFrames = scene([{ identity: a!, start: { x: 0, y: 100, w: 120, h: 80 }, velocity: { dx: 0, dy: 0 }, visible: (f) => f < 6 || f > 9 }], 20);
+    for (const { frame } of sceneFrames) {
+      const f = frame.frameIndex;
+      tracker.update({ ...frame, detections: frame.detections.map((d) => ({ ...d, box: { ...d.box, x: Math.max(0, x(f)), w: 120 + Math.min(0, x(f)) } })) });
+    }
+    const horse = tracker.finish().horses[0]!;
+    expect(horse.frames.map((box) => box.frameIndex)).toEqual([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  });
+
   it('a horse hidden for four frames is reported in them, its detections counted as before', () => {
     const [a] = identities(1);
     const hidden = (f: number) => f < 8 || f > 11;
