@@ -375,6 +375,9 @@ class ChunkTrackerImpl implements ChunkTracker {
     for (const track of this.tracks) {
       if (cameraMotion !== undefined) {
         track.kf.warp(cameraMotion);
+        // The horse's unoccluded size is in frame pixels too: a zoom scales it.
+        track.fullW *= cameraMotion.scale;
+        track.fullH *= cameraMotion.scale;
         if (track.swallowedIn !== null) track.swallowedIn = warpBox(track.swallowedIn, cameraMotion);
       }
       if (track.phase === 'lost') track.kf.holdSize();

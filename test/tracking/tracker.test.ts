@@ -508,6 +508,29 @@ describe('chunk tracker within a chunk', () => {
     expect(reported.w).toBeGreaterThan(150);
   });
 
+  it('completes an occluded piece to the horse\'s size as the camera zoomed it', () => {
+    const [a, b] = identities(2);
+    const random = mulberry32(27);
+    const t = tracker({ newHorseMinTrackS: 0 });
+    const zoom = { scale: 1.5, tx: 0, ty: 0, centreX: 640, centreY: 360 };
+    for (let f = 0; f < 12; f += 1) {
+      // A stands clean (160 × 100); at frame 8 the camera zooms in 1.5× (A is now 240 × 150) and
+      // B, in front, hides all but A's left 100 px.
+      const objects =
+        f < 8
+          ? [{ box: { x: 500, y: 300, w: 160, h: 100 }, embedding: noisyEmbedding(random, a!, 0.2) }]
+          : [
+              { box: { x: 430, y: 270, w: 100, h: 150 }, embedding: noisyEmbedding(random, a!, 0.2) },
+              { box: { x: 525, y: 260, w: 255, h: 180 }, embedding: noisyEmbedding(random, b!, 0.2) },
+            ];
+      t.update(f === 8 ? { ...frame(f, objects), cameraMotion: zoom } : frame(f, objects));
+    }
+    const reported = t.finish().horses.find((h) => h.id === 'horse_001')!.frames.find((f) => f.frameIndex === 11)!.box;
+    // Completed to the zoomed size, not to the 160 px A measured before the zoom.
+    expect(reported.w).toBeGreaterThan(220);
+    expect(reported.h).toBeGreaterThan(140);
+  });
+
   it('reports the piece of a horse sticking out beside the horse in front of it at its completed extent', () => {
     const [a, b] = identities(2);
     const random = mulberry32(31);
