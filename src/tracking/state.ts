@@ -187,7 +187,6 @@ function roundKalman(kalman: KalmanState): KalmanState {
   return { position: r(kalman.position), velocity: r(kalman.velocity), pp: r(kalman.pp), pv: r(kalman.pv), vv: r(kalman.vv) };
 }
 
-/** A box from a Kalman state's [cx, cy, w, h]. */
 function roundBox(box: Box): Box {
   return { x: round(box.x, 1), y: round(box.y, 1), w: round(box.w, 1), h: round(box.h, 1) };
 }
@@ -199,6 +198,7 @@ function decodeBox(value: unknown, where: string): Box {
   return box;
 }
 
+/** A box from a Kalman state's [cx, cy, w, h]. */
 export function kalmanBox(kalman: KalmanState): Box {
   const [cx, cy, w, h] = kalman.position as [number, number, number, number];
   return { x: cx - w / 2, y: cy - h / 2, w, h };

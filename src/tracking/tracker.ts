@@ -217,7 +217,7 @@ type CrowdedTest = (owner: readonly TrackedBox[]) => (frameIndex: number, box: B
 const FULL_SIZE_MOMENTUM = 0.8;
 /** A small box that is a piece of its horse has an aspect ratio at least this factor from the horse's (either way). */
 const PIECE_MIN_ASPECT_CHANGE = 1.25;
-/** A new track holding at least this share of a lost piece-only horse's predicted box is that horse stepping out. */
+/** A new track holding a lost piece-only horse's predicted box, or lying inside a lost horse's swallowing box, at least this much is that horse stepping out. */
 const EMERGED_MIN_COVERAGE = 0.5;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
@@ -516,7 +516,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       fullH: track.fullH,
       provisional: track.provisional,
       emergedFrom: track.emergedFrom,
-      swallowedIn: track.phase === 'lost' ? track.swallowedIn : null,
+      swallowedIn: track.swallowedIn,
       coVisibleHorses: [...track.coVisibleHorses].slice(-STATE_CO_VISIBLE_HORSES),
       coVisibleTracks: [...track.coVisibleTracks].filter(([key]) => liveKeys.has(key)),
     }));
@@ -617,36 +617,25 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!track.confirmed && track.hits >= this.options.confirmHits) {
       track.confirmed = true;
       track.phase = 'tracked';
-      track.emergedFrom = this.pieceHorseInside(box) ?? this.swallowedHorseLeaving(box);
+      track.emergedFrom = this.hiddenHorseSteppingOut(box);
     }
     return assignment;
   }
 
-  /** The horse of a lost track never seen clean (known only from pieces) whose predicted box lies mostly inside `box`; null for none. */
-  private pieceHorseInside(box: Box): string | null {
-    let best: string | null = null;
-    let bestShare = EMERGED_MIN_COVERAGE;
-    for (const other of this.tracks) {
-      if (other.phase !== 'lost' || other.horse === null || other.cleanViews > 0) continue;
-      const share = coverage(other.predicted, box, 0);
-      if (share >= bestShare) {
-        bestShare = share;
-        best = other.horse.id;
-      }
-    }
-    return best;
-  }
-
   /**
-   * The horse of a lost track that a detection swallowed (Track.swallowedIn) when `box` lies
-   * mostly inside that swallowing box: the horse leaving the group it was hidden in. Null for none.
+   * The hidden horse a track confirmed at `box` is stepping out as (Track.emergedFrom), among lost
+   * tracks with a horse: one known only from pieces (never a clean view) whose predicted box lies
+   * mostly inside `box`, or one swallowed by a merged box (swallowedIn) that holds most of `box`.
+   * Null for none.
    */
-  private swallowedHorseLeaving(box: Box): string | null {
+  private hiddenHorseSteppingOut(box: Box): string | null {
     let best: string | null = null;
     let bestShare = EMERGED_MIN_COVERAGE;
     for (const other of this.tracks) {
-      if (other.phase !== 'lost' || other.horse === null || other.swallowedIn === null) continue;
-      const share = coverage(box, other.swallowedIn, 0);
+      if (other.phase !== 'lost' || other.horse === null) continue;
+      const piece = other.cleanViews === 0 ? coverage(other.predicted, box, 0) : 0;
+      const group = other.swallowedIn === null ? 0 : coverage(box, other.swallowedIn, 0);
+      const share = Math.max(piece, group);
       if (share >= bestShare) {
         bestShare = share;
         best = other.horse.id;
