@@ -35,12 +35,19 @@ export function boxGap(a: Box, b: Box): number {
   return Math.hypot(dx, dy);
 }
 
-/** `box` where the camera's motion between two frames moved it (scale about the centre, then shift). */
+/** Where the camera's motion between two frames moved a point's x: p' = scale · (p − centre) + centre + shift. */
+export function warpX(x: number, motion: CameraMotion): number {
+  return motion.scale * (x - motion.centreX) + motion.centreX + motion.tx;
+}
+
+/** The same for y. */
+export function warpY(y: number, motion: CameraMotion): number {
+  return motion.scale * (y - motion.centreY) + motion.centreY + motion.ty;
+}
+
+/** `box` where the camera's motion between two frames moved it: its centre warped, its size scaled. */
 export function warpBox(box: Box, motion: CameraMotion): Box {
-  const { scale } = motion;
-  const cx = scale * (box.x + box.w / 2 - motion.centreX) + motion.centreX + motion.tx;
-  const cy = scale * (box.y + box.h / 2 - motion.centreY) + motion.centreY + motion.ty;
-  const w = scale * box.w;
-  const h = scale * box.h;
-  return { x: cx - w / 2, y: cy - h / 2, w, h };
+  const w = motion.scale * box.w;
+  const h = motion.scale * box.h;
+  return { x: warpX(box.x + box.w / 2, motion) - w / 2, y: warpY(box.y + box.h / 2, motion) - h / 2, w, h };
 }

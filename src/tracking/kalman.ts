@@ -8,6 +8,7 @@
  * filter (not an approximation) with a fraction of the arithmetic and no matrix allocation.
  * Noise scales with the box size as in BoT-SORT (x and w with the width, y and h with the height).
  */
+import { warpX, warpY } from './geometry.ts';
 import type { KalmanState } from './state.ts';
 import type { Box, CameraMotion } from './types.ts';
 
@@ -70,8 +71,8 @@ export class BoxKalman {
    */
   warp(motion: CameraMotion): void {
     const { scale } = motion;
-    this.position[0] = scale * (this.position[0]! - motion.centreX) + motion.centreX + motion.tx;
-    this.position[1] = scale * (this.position[1]! - motion.centreY) + motion.centreY + motion.ty;
+    this.position[0] = warpX(this.position[0]!, motion);
+    this.position[1] = warpY(this.position[1]!, motion);
     this.position[2] = scale * this.position[2]!;
     this.position[3] = scale * this.position[3]!;
     const squared = scale * scale;

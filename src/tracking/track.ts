@@ -67,7 +67,7 @@ export interface Track {
   emergedFrom: string | null;
   /**
    * While lost: the box of the detection that last swallowed this track's horse (the detector drew
-   * one box over it and the horse it stood with: see excludeSwallowingViews), moved with the
+   * one box over it and the horse it stood with: see noteSwallowedHorses), moved with the
    * camera. A new track confirmed mostly inside it is most likely this horse leaving the group.
    */
   swallowedIn: Box | null;

@@ -22,7 +22,7 @@
  * So is a small piece of a different shape that lies beside a horse in front, touching its box
  * rather than inside it: the part of a horse sticking out from behind another (see pieceBehind).
  * A box the detector merged over two horses (it swallowed another live track's unmatched
- * prediction) is no clean view either: see excludeSwallowingViews.
+ * prediction) is no clean view either: see noteSwallowedHorses.
  *
  * Identity (the registry decision, from confirmation on): see ./identify.ts. The track's query
  * is its clean-view bank mean once it has newHorseMinCleanViews clean views, else its running
@@ -297,7 +297,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
 
     const { pairs, matchedTrack, matchedDetection } = matchDetections(this.tracks, frame.detections, embeddings, high, low, this.options);
-    this.excludeSwallowingViews(pairs, matchedTrack, detections, views);
+    this.noteSwallowedHorses(pairs, matchedTrack, detections, views);
     for (const { track, detection, wasLost } of pairs) {
       assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection] ?? null, views, wasLost);
     }
@@ -766,7 +766,7 @@ class ChunkTrackerImpl implements ChunkTracker {
    * view: it teaches neither the feature bank nor the box size (learnt, one horse's bank would
    * match the other). The swallowed track remembers the box it disappeared into (Track.swallowedIn).
    */
-  private excludeSwallowingViews(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[], views: FrameViews): void {
+  private noteSwallowedHorses(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[], views: FrameViews): void {
     for (const { track, detection } of pairs) {
       const box = detections[detection]!.box;
       for (const other of this.tracks) {
