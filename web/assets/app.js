@@ -602,9 +602,9 @@ function markOnce(name) {
 }
 
 /**
- * Sets the performance mark `name` once every one of `images` has loaded or failed (and resolves then): when the
- * first screen is complete as a person sees it (the page-load benchmark reads the mark, so its
- * driver need not poll the page while it loads).
+ * Sets the performance mark `name` once every one of `images` has loaded or failed, and resolves
+ * then: when the first screen is complete as a person sees it (the page-load benchmark reads the
+ * mark, so its driver need not poll the page while it loads).
  */
 function markWhenPicturesSettle(images, name) {
   const pending = images.filter((image) => !image.complete);

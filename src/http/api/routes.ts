@@ -197,11 +197,13 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       reply.header('cache-control', request.query.v === undefined ? 'private, no-cache' : 'private, max-age=31536000, immutable');
       const { stream, id } = request.params;
       const wanted = request.query.v;
-      const cached = wanted === undefined ? undefined : avatars.get(stream, id, wanted);
-      if (cached !== undefined) return sendJpeg(reply, cached, '');
-      const { jpeg, version } = await registry().avatar(stream, id);
-      // Kept only under the version it belongs to: a URL naming a future version must not pin today's picture.
-      if (jpeg !== null && version === wanted) avatars.set(stream, id, version, jpeg);
+      let jpeg: Buffer | null | undefined = wanted === undefined ? undefined : avatars.get(stream, id, wanted);
+      if (jpeg === undefined) {
+        const avatar = await registry().avatar(stream, id);
+        // Kept only under the version it belongs to: a URL naming a future version must not pin today's picture.
+        if (avatar.jpeg !== null && avatar.version === wanted) avatars.set(stream, id, avatar.version, avatar.jpeg);
+        jpeg = avatar.jpeg;
+      }
       return sendJpeg(reply, jpeg, `horse ${id} has no thumbnail yet`);
     },
   );
