@@ -221,6 +221,12 @@ const PIECE_MIN_ASPECT_CHANGE = 1.25;
 const EMERGED_MIN_COVERAGE = 0.5;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
+/** A matched box at least this many times its horse's learnt area that holds another horse is a merged box, not the horse's extent. */
+const MERGED_MIN_AREA_RATIO = 1.4;
+/** A horse beside another at the same distance has about its height; a lower box inside another is a piece of a horse behind it. */
+const SIDE_BY_SIDE_MIN_HEIGHT_RATIO = 0.8;
+/** A track missing at most this many frames in a row is still where its prediction puts it. */
+const RECENTLY_LOST_FRAMES = 3;
 
 export function createChunkTracker(init: ChunkTrackerInit): ChunkTracker {
   return new ChunkTrackerImpl(init);
@@ -248,6 +254,8 @@ class ChunkTrackerImpl implements ChunkTracker {
   private frameSize: FrameSize = { width: 0, height: 0 };
   /** The coming frame's motion prediction is done (embeddingsNeeded ran before update). */
   private framePredicted = false;
+  /** This frame's confirmed horses where they are (see placeHorses). */
+  private readonly horsesInFrame: { key: number; box: Box }[] = [];
   private readonly sequence: number;
 
   constructor(init: ChunkTrackerInit) {
@@ -297,6 +305,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     }
 
     const { pairs, matchedTrack, matchedDetection } = matchDetections(this.tracks, frame.detections, embeddings, high, low, this.options);
+    this.placeHorses(pairs, matchedTrack, detections);
     this.noteSwallowedHorses(pairs, matchedTrack, detections, views);
     for (const { track, detection, wasLost } of pairs) {
       assignments[detection] = this.applyMatch(track, frame, detection, embeddings[detection] ?? null, views, wasLost);
@@ -791,10 +800,13 @@ class ChunkTrackerImpl implements ChunkTracker {
   /**
    * The box reported for a track's detection: the detection itself, unless it is occluded and
    * small or weak for its track — only the visible piece of the horse, which still steers the
-   * track. Then the horse's completed extent (completeOccluded), or nothing.
+   * track. Then the horse's completed extent (completeOccluded), or nothing. A box drawn over the
+   * horse and another is reported as its part outside the other (otherHorseInside).
    */
   private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews, pieceBehind: number): Box | null {
     const detection = frame.detections[d]!;
+    const other = this.otherHorseInside(track, detection.box);
+    if (other !== null) return outsideOf(detection.box, other);
     let occluder = pieceBehind;
     if (occluder < 0) {
       // Without a clean view yet, the track knows no better extent than the detection.
@@ -807,6 +819,33 @@ class ChunkTrackerImpl implements ChunkTracker {
     if (!this.options.completeOccluded) return null;
     return completedBox(detection.box, frame.detections[occluder]!.box, track.fullW, track.fullH, frame.width, frame.height);
   }
+
+  /**
+   * When `box`, matched to `track`, is one the detector drew over its horse and another beside it:
+   * it is much larger than the box the horse was last reported at and holds most of where another
+   * confirmed horse of about its height is in this frame (horsesInFrame). Returns that horse's box,
+   * else null. Such a box still steers the track, but only its part beside the other horse is this
+   * horse (paddock-2horses: a box over both as the black horse steps away from the chestnut).
+   */
+  private otherHorseInside(track: Track, box: Box): Box | null {
+    if (track.lastReported === null || boxArea(box) < MERGED_MIN_AREA_RATIO * boxArea(track.lastReported.box)) return null;
+    for (const other of this.horsesInFrame) {
+      if (other.key === track.key || other.box.h < SIDE_BY_SIDE_MIN_HEIGHT_RATIO * box.h) continue;
+      // Holding it is not being it (as for a swallowed horse): a box much like the other's is a view of that horse, or of one behind it.
+      if (coverage(other.box, box, 0) >= SWALLOWED_MIN_COVERAGE && iou(other.box, box) < CO_VISIBLE_MAX_IOU) return other.box;
+    }
+    return null;
+  }
+
+  /** Where each confirmed track's horse is in this frame: its matched detection, else, when it was seen lately, its predicted box. */
+  private placeHorses(pairs: readonly { track: Track; detection: number }[], matched: ReadonlySet<Track>, detections: readonly Detection[]): void {
+    this.horsesInFrame.length = 0;
+    for (const { track, detection } of pairs) if (track.confirmed) this.horsesInFrame.push({ key: track.key, box: detections[detection]!.box });
+    for (const track of this.tracks) {
+      if (track.confirmed && !matched.has(track) && track.lostFrames <= RECENTLY_LOST_FRAMES) this.horsesInFrame.push({ key: track.key, box: track.predicted });
+    }
+  }
+
 
   /**
    * A detection that shows only the part of its track's horse sticking out from behind another
@@ -957,6 +996,14 @@ function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, f
   const x1 = frameW > 0 ? Math.min(frameW, x + w) : x + w;
   const y1 = frameH > 0 ? Math.min(frameH, y + h) : y + h;
   return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
+}
+
+/** The wider of the parts of `box` left and right of `other`; null when `other` spans it. */
+function outsideOf(box: Box, other: Box): Box | null {
+  const left = other.x - box.x;
+  const right = box.x + box.w - (other.x + other.w);
+  if (left <= 0 && right <= 0) return null;
+  return left >= right ? { ...box, w: left } : { ...box, x: other.x + other.w, w: right };
 }
 
 /**

@@ -588,6 +588,32 @@ describe('chunk tracker within a chunk', () => {
     expect(updates[44]!.assignments.map((assignment) => assignment.horseId)).toEqual(['horse_001', 'horse_002', 'horse_003']);
   });
 
+  it("reports a horse's own part of a box the detector drew over it and the horse beside it", () => {
+    const [a, b] = identities(2);
+    const random = mulberry32(29);
+    const boxA = { x: 100, y: 100, w: 120, h: 80 };
+    const boxB = { x: 260, y: 100, w: 80, h: 80 };
+    const merged = { x: 100, y: 100, w: 240, h: 80 };
+    const seenA = (box: typeof boxA) => ({ box, embedding: noisyEmbedding(random, a!, 0.1) });
+    const seenB = () => ({ box: boxB, embedding: noisyEmbedding(random, b!, 0.1) });
+    // Apart (0–9); one box over both while B is also detected (10–11), then missed for 3 frames
+    // (12–14) and for long (15–24); apart again (25–29).
+    const frames = Array.from({ length: 30 }, (_, i) => {
+      if (i < 10 || i >= 25) return frame(i, [seenA(boxA), seenB()]);
+      return frame(i, i < 12 ? [seenA(merged), seenB()] : [seenA(merged)]);
+    });
+    const t = tracker();
+    const updates = frames.map((f) => t.update(f));
+    const result = t.finish();
+    const horseA = result.horses.find((horse) => horse.id === updates[29]!.assignments[0]!.horseId)!;
+    const reported = new Map(horseA.frames.map((tracked) => [tracked.frameIndex, tracked.box]));
+    // Where B is (its own box, or its prediction while just missed), A is the merged box's rest.
+    for (let i = 10; i < 15; i += 1) expect(reported.get(i), `frame ${i}`).toEqual({ x: 100, y: 100, w: 160, h: 80 });
+    // A horse missed for long is no longer where its prediction is: the box is reported as seen.
+    expect(reported.get(20)).toEqual(merged);
+    expect(result.horses).toHaveLength(2);
+  });
+
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
     const [a, b] = identities(2);
     const random = mulberry32(13);
