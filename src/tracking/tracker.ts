@@ -221,7 +221,7 @@ const PIECE_MIN_ASPECT_CHANGE = 1.25;
 const EMERGED_MIN_COVERAGE = 0.5;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
-/** A matched box at least this many times its horse's learnt area that holds another horse is a merged box, not the horse's extent. */
+/** A matched box at least this many times the area its horse was last reported at, holding another horse beside it, is drawn over both. */
 const MERGED_MIN_AREA_RATIO = 1.4;
 /** A horse beside another at the same distance has about its height; a lower box inside another is a piece of a horse behind it. */
 const SIDE_BY_SIDE_MIN_HEIGHT_RATIO = 0.8;
@@ -801,7 +801,7 @@ class ChunkTrackerImpl implements ChunkTracker {
    * The box reported for a track's detection: the detection itself, unless it is occluded and
    * small or weak for its track — only the visible piece of the horse, which still steers the
    * track. Then the horse's completed extent (completeOccluded), or nothing. A box drawn over the
-   * horse and another is reported as its part outside the other (otherHorseInside).
+   * horse and another beside it is reported as its part beside the other (otherHorseInside).
    */
   private reportedBox(track: Track, frame: FramePerception, d: number, views: FrameViews, pieceBehind: number): Box | null {
     const detection = frame.detections[d]!;
@@ -845,7 +845,6 @@ class ChunkTrackerImpl implements ChunkTracker {
       if (track.confirmed && !matched.has(track) && track.lostFrames <= RECENTLY_LOST_FRAMES) this.horsesInFrame.push({ key: track.key, box: track.predicted });
     }
   }
-
 
   /**
    * A detection that shows only the part of its track's horse sticking out from behind another
