@@ -51,6 +51,8 @@ export interface TrackSnapshot {
   emergedFrom?: string | null;
   /** While lost: the box that swallowed its horse (see Track.swallowedIn); absent in older states. */
   swallowedIn?: Box | null;
+  /** The box and score it was last reported with (see Track.lastReported); absent in older states. */
+  lastReported?: { box: Box; score: number } | null;
   /** Horses seen in the same frame as this track, with the number of such frames (cannot-link evidence). */
   coVisibleHorses: [string, number][];
   /** Unidentified tracks seen in the same frame as this one, with the number of frames. */
@@ -84,6 +86,7 @@ export function encodeTrackerState(state: TrackerState): Buffer {
     bank: track.bank === null ? null : encodeBank(track.bank),
     appearance: track.appearance === null ? null : encodeVector(track.appearance),
     swallowedIn: track.swallowedIn ? roundBox(track.swallowedIn) : null,
+    lastReported: track.lastReported ? { box: roundBox(track.lastReported.box), score: round(track.lastReported.score, 3) } : null,
   }));
   return Buffer.from(JSON.stringify({ ...state, tracks }), 'utf8');
 }
@@ -144,6 +147,7 @@ function decodeTrack(value: unknown, where: string): TrackSnapshot {
     provisional: value.provisional === true,
     emergedFrom: typeof value.emergedFrom === 'string' ? value.emergedFrom : null,
     swallowedIn: value.swallowedIn === null || value.swallowedIn === undefined ? null : decodeBox(value.swallowedIn, `${where}.swallowedIn`),
+    lastReported: value.lastReported === null || value.lastReported === undefined ? null : decodeReported(value.lastReported, `${where}.lastReported`),
     coVisibleHorses: counts<string>(value.coVisibleHorses, 'coVisibleHorses', (key) => typeof key === 'string'),
     coVisibleTracks: counts<number>(value.coVisibleTracks, 'coVisibleTracks', (key) => Number.isInteger(key)),
   };
@@ -189,6 +193,11 @@ function roundKalman(kalman: KalmanState): KalmanState {
 
 function roundBox(box: Box): Box {
   return { x: round(box.x, 1), y: round(box.y, 1), w: round(box.w, 1), h: round(box.h, 1) };
+}
+
+function decodeReported(value: unknown, where: string): { box: Box; score: number } {
+  if (!isObject(value)) throw invalid(`${where} is not an object`);
+  return { box: decodeBox(value.box, `${where}.box`), score: finite(value.score, `${where}.score`) };
 }
 
 function decodeBox(value: unknown, where: string): Box {

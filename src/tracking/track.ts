@@ -35,7 +35,7 @@ export interface Track {
    */
   appearance: Float32Array | null;
   horse: HorseState | null;
-  /** Its latest reported box (this process only), repeated for frames the detector skipped. */
+  /** Its latest reported box, repeated for frames the detector skipped; kept in the tracker state (restored at frame index −1). */
   lastReported: TrackedBox | null;
   /** Observations and confident vectors held until the track has a horse. */
   pendingBoxes: TrackedBox[];

@@ -222,7 +222,7 @@ const EMERGED_MIN_COVERAGE = 0.5;
 /** A detection holding at least this share of an unmatched live track's predicted box has swallowed that track's horse. */
 const SWALLOWED_MIN_COVERAGE = 0.6;
 /** A matched box at least this many times the area its horse was last reported at, holding another horse beside it, is drawn over both. */
-const MERGED_MIN_AREA_RATIO = 1.4;
+const MERGED_MIN_AREA_RATIO = 1.25;
 /** A horse beside another at the same distance has about its height; a lower box inside another is a piece of a horse behind it. */
 const SIDE_BY_SIDE_MIN_HEIGHT_RATIO = 0.8;
 /** A track missing at most this many frames in a row is still where its prediction puts it. */
@@ -526,6 +526,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       provisional: track.provisional,
       emergedFrom: track.emergedFrom,
       swallowedIn: track.swallowedIn,
+      lastReported: track.lastReported === null ? null : { box: track.lastReported.box, score: track.lastReported.score },
       coVisibleHorses: [...track.coVisibleHorses].slice(-STATE_CO_VISIBLE_HORSES),
       coVisibleTracks: [...track.coVisibleTracks].filter(([key]) => liveKeys.has(key)),
     }));
@@ -562,7 +563,11 @@ class ChunkTrackerImpl implements ChunkTracker {
         bank: horse?.bank ?? snapshot.bank,
         appearance: snapshot.appearance,
         horse,
-        lastReported: null,
+        // The box it ended the previous chunk with, in that chunk's last frame (index −1 here).
+        lastReported:
+          continuous && snapshot.lastReported
+            ? { frameIndex: -1, timestampS: (state.lastFrameMs - this.chunkStartMs) / 1000, box: { ...snapshot.lastReported.box }, score: snapshot.lastReported.score }
+            : null,
         pendingBoxes: [],
         pendingVectors: horse === null && snapshot.bank !== null ? [...snapshot.bank.exemplars] : [],
         bestQuality: Number.NEGATIVE_INFINITY,

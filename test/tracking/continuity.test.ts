@@ -4,7 +4,7 @@ import { decodeTrackerState, encodeTrackerState, type TrackerState } from '../..
 import { createChunkTracker, type ChunkTrackingResult } from '../../src/tracking/tracker.ts';
 import type { FramePerception, KnownHorse } from '../../src/tracking/types.ts';
 import type { TrackerOptions } from '../../src/tracking/options.ts';
-import { groupSplitScene, identities, scene, type SceneFrame } from './helpers.ts';
+import { groupSplitScene, identities, scene, SIDE_BY_SIDE, sideBySideMergeScene, type SceneFrame } from './helpers.ts';
 
 const streamStart = Date.parse('2026-01-01T10:00:00Z');
 const FPS = 5;
@@ -62,6 +62,15 @@ describe('tracking across chunks', () => {
     const ids = new Set(results.flatMap((result) => result.horses.map((horse) => horse.id)));
     expect([...ids].sort()).toEqual(['horse_001', 'horse_002', 'horse_003']);
     expect(results.at(-1)!.horses.map((horse) => horse.id).sort()).toEqual(['horse_001', 'horse_002', 'horse_003']);
+  });
+
+  it("a box over a horse and the one beside it in a chunk's first frame is reported as the horse's part (its last box is in the state)", () => {
+    // Chunks of 10: the merged box starts with the second chunk; of 12: B is missed from its first frame.
+    for (const framesPerChunk of [10, 12]) {
+      const second = runChunks(sideBySideMergeScene(), framesPerChunk, true)[1]!;
+      const horseA = second.horses.find((horse) => horse.frames.some((tracked) => tracked.box.w === SIDE_BY_SIDE.merged.w))!;
+      expect(horseA.frames[0], `chunks of ${framesPerChunk}`).toMatchObject({ frameIndex: 0, box: { x: 100, w: 160 } });
+    }
   });
 
   it('a track confirmed at a chunk end is reported provisional, then identified in the next chunk', () => {

@@ -148,3 +148,29 @@ export function groupSplitScene(frameCount = 45): SceneFrame[] {
   }
   return frames;
 }
+
+/** Horse A's box, B's box and the box the detector draws over both in sideBySideMergeScene. */
+export const SIDE_BY_SIDE = {
+  a: { x: 100, y: 100, w: 120, h: 80 },
+  b: { x: 260, y: 100, w: 80, h: 80 },
+  merged: { x: 100, y: 100, w: 240, h: 80 },
+} as const;
+
+/**
+ * Horse A (truth 0) with horse B (truth 1) standing beside it, 30 frames: apart (0–9); one box
+ * over both, matched to A, while B is also detected (10–11), then missed for 3 frames (12–14) and
+ * for long (15–24); apart again (25–29).
+ */
+export function sideBySideMergeScene(): SceneFrame[] {
+  const [a, b] = identities(2);
+  const random = mulberry32(29);
+  return Array.from({ length: 30 }, (_, f) => {
+    const objects: SyntheticObject[] = [{ box: { ...(f >= 10 && f < 25 ? SIDE_BY_SIDE.merged : SIDE_BY_SIDE.a) }, embedding: noisyEmbedding(random, a!, 0.1) }];
+    const truth = [0];
+    if (f < 12 || f >= 25) {
+      objects.push({ box: { ...SIDE_BY_SIDE.b }, embedding: noisyEmbedding(random, b!, 0.1) });
+      truth.push(1);
+    }
+    return { frame: frame(f, objects), truth };
+  });
+}

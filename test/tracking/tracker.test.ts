@@ -4,7 +4,7 @@ import { PaddockError } from '../../src/errors/index.ts';
 import { HORSE_PALETTE } from '../../src/tracking/types.ts';
 import { mulberry32 } from '../../src/synth/random.ts';
 import { bankSimilarity } from '../../src/tracking/featureBank.ts';
-import { frame, groupSplitScene, identities, noisyEmbedding, normalize, scene, type SceneFrame } from './helpers.ts';
+import { frame, groupSplitScene, identities, noisyEmbedding, normalize, scene, SIDE_BY_SIDE, sideBySideMergeScene, type SceneFrame } from './helpers.ts';
 
 const chunkStart = new Date('2026-01-01T10:00:00Z');
 
@@ -589,28 +589,16 @@ describe('chunk tracker within a chunk', () => {
   });
 
   it("reports a horse's own part of a box the detector drew over it and the horse beside it", () => {
-    const [a, b] = identities(2);
-    const random = mulberry32(29);
-    const boxA = { x: 100, y: 100, w: 120, h: 80 };
-    const boxB = { x: 260, y: 100, w: 80, h: 80 };
-    const merged = { x: 100, y: 100, w: 240, h: 80 };
-    const seenA = (box: typeof boxA) => ({ box, embedding: noisyEmbedding(random, a!, 0.1) });
-    const seenB = () => ({ box: boxB, embedding: noisyEmbedding(random, b!, 0.1) });
-    // Apart (0–9); one box over both while B is also detected (10–11), then missed for 3 frames
-    // (12–14) and for long (15–24); apart again (25–29).
-    const frames = Array.from({ length: 30 }, (_, i) => {
-      if (i < 10 || i >= 25) return frame(i, [seenA(boxA), seenB()]);
-      return frame(i, i < 12 ? [seenA(merged), seenB()] : [seenA(merged)]);
-    });
+    const frames = sideBySideMergeScene();
     const t = tracker();
-    const updates = frames.map((f) => t.update(f));
+    const updates = run(t, frames);
     const result = t.finish();
     const horseA = result.horses.find((horse) => horse.id === updates[29]!.assignments[0]!.horseId)!;
     const reported = new Map(horseA.frames.map((tracked) => [tracked.frameIndex, tracked.box]));
     // Where B is (its own box, or its prediction while just missed), A is the merged box's rest.
     for (let i = 10; i < 15; i += 1) expect(reported.get(i), `frame ${i}`).toEqual({ x: 100, y: 100, w: 160, h: 80 });
     // A horse missed for long is no longer where its prediction is: the box is reported as seen.
-    expect(reported.get(20)).toEqual(merged);
+    expect(reported.get(20)).toEqual(SIDE_BY_SIDE.merged);
     expect(result.horses).toHaveLength(2);
   });
 
