@@ -1,10 +1,10 @@
 /**
  * `npm run bench -- real`: every clip in ../shared/data/real through the real pipeline, cut into
- * 5 s and 10 s chunks at 5 fps, with each detector/embedder pair in ../shared/models that fits:
+ * 2, 5, 10 and 30 s chunks at 5 fps, with each detector/embedder pair in ../shared/models that fits:
  * horses in the registry vs what a person sees, IDF1, MOTA and ID switches on the annotated
- * frames, and frames per second. Side by side: the same run without camera motion compensation,
- * with per-chunk tracking (the previous tracker: every chunk starts from the registry alone,
- * continuousTracks off), and
+ * frames, and frames per second. Side by side, at 5 s and 10 s: the same run without camera motion
+ * compensation, with per-chunk tracking (the previous tracker: every chunk starts from the registry
+ * alone, continuousTracks off), and
  * node-moving-things-tracker on the same detector's detections of the whole clip.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -78,7 +78,14 @@ async function movingThingsOnClip(clip: string, pair: ModelPair, sourceFps: numb
 interface Variant {
   pair: ModelPair;
   env: Record<string, string>;
+  /** Also run at every chunk length (the defaults), not only at COMPARED_CHUNK_SECONDS. */
+  compareChunkLength?: true;
 }
+
+/** Chunk lengths every clip is cut into: the result should not depend on them. */
+const CHUNK_SECONDS = [2, 5, 10, 30];
+/** Chunk lengths at which the comparison variants (no camera motion, per-chunk tracking) run too. */
+const COMPARED_CHUNK_SECONDS = [5, 10];
 
 /** What a person sees in each clip (../shared/data/real/README.md). */
 const TRUTH: Record<string, string> = { 'paddock-2horses': '2', 'horsejump-high': '1', 'beach-herd': '10–12', 'rider-monument': '1' };
@@ -98,10 +105,10 @@ export async function run(): Promise<void> {
     const clips = (await readdir(REAL_DIR, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
     const withoutCameraMotion = (pair: ModelPair): Variant => ({ pair: { ...pair, label: `${pair.label} no camera` }, env: { PADDOCK_CAMERA_MOTION: 'off' } });
     const variants: Variant[] = [
-      { pair: YOLOX_OSNET, env: {} },
+      { pair: YOLOX_OSNET, env: {}, compareChunkLength: true },
       withoutCameraMotion(YOLOX_OSNET),
       { pair: await perChunkConfig(YOLOX_OSNET, root), env: {} },
-      { pair: YOLO11N_OSNET, env: {} },
+      { pair: YOLO11N_OSNET, env: {}, compareChunkLength: true },
       withoutCameraMotion(YOLO11N_OSNET),
       { pair: await perChunkConfig(YOLO11N_OSNET, root), env: {} },
     ];
@@ -119,9 +126,9 @@ export async function run(): Promise<void> {
           `${clipName.padEnd(18)} ${'whole'.padStart(5)}  ${`${pair.detector} + moving-things`.padEnd(32)} ${`${peer.ids} IDs (${TRUTH[clipName] ?? '?'})`.padStart(14)} ${cell(metrics?.identity.idf1)} ${cell(metrics?.clear.mota)} ${(metrics === null ? '—' : String(metrics.clear.idSwitches)).padStart(5)}`,
         );
       }
-      for (const chunkS of [5, 10]) {
+      for (const chunkS of CHUNK_SECONDS) {
         const files = await cutClip(clip, chunkS, path.join(root, `${clipName}-${chunkS}`));
-        for (const { pair, env } of variants) {
+        for (const { pair, env } of COMPARED_CHUNK_SECONDS.includes(chunkS) ? variants : variants.filter((variant) => variant.compareChunkLength)) {
           const result = await runRealChunks(files, path.join(root, `${clipName}-${chunkS}-${pair.label.replace(/\W+/g, '_')}`), pair, fps, env);
           const metrics = gt === null ? null : scoreOnAnnotatedFrames(gt, result.rows, sampledFrames(durationS, fps));
           console.log(

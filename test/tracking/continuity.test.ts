@@ -105,6 +105,8 @@ describe('tracking across chunks', () => {
         fullW: 100,
         fullH: 80,
         provisional: false,
+        swallowedIn: { x: 10.25, y: 20, w: 300.5, h: 120 },
+        lastReported: { box: { x: 10.25, y: 20, w: 150.125, h: 120 }, score: 0.8766 },
         coVisibleHorses: [
           ['horse_001', 12],
           ['horse_002', 3],
@@ -119,6 +121,7 @@ describe('tracking across chunks', () => {
     expect(bytes.byteLength).toBeLessThanOrEqual(64 * 1024);
     const decoded = decodeTrackerState(bytes);
     expect(decoded.tracks).toHaveLength(10);
+    expect(decoded.tracks[0]!.lastReported).toEqual({ box: { x: 10.3, y: 20, w: 150.1, h: 120 }, score: 0.877 });
     let dot = 0;
     const original = Float32Array.from(state.tracks[0]!.appearance!);
     const norm = Math.hypot(...original);
