@@ -16,6 +16,9 @@ export interface TrackedBox {
 
 export type Phase = 'tentative' | 'tracked' | 'lost';
 
+/** A track missing at most this many frames in a row is still where its prediction puts it: its horse is there, only missed. */
+export const RECENTLY_LOST_FRAMES = 3;
+
 export interface Track {
   key: number;
   phase: Phase;

@@ -42,8 +42,9 @@
  *    gets. Held boxes still held at the chunk's end are reported as a provisional track; the chunk
  *    that decides the track lists it as identified. The passing piece of a partly hidden horse
  *    or a short-lived false track thus never creates a horse.
- *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility), and a
- *  new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
+ *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility) and
+ *  horses in view (a horse whose track was missed for at most RECENTLY_LOST_FRAMES frames still
+ *  is), and a new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
  *  a new horse but was confirmed over the lost track of a horse known only from pieces (never a
  *  clean view: its look is no guide) is that horse stepping out whole; one confirmed mostly
  *  inside the box that swallowed a lost horse (the detector merged it with the horse it stood
@@ -73,7 +74,7 @@ import { fillGaps, type FrameTime } from './interpolate.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
-import { attribute, type Track, type TrackedBox } from './track.ts';
+import { attribute, RECENTLY_LOST_FRAMES, type Track, type TrackedBox } from './track.ts';
 import type { Box, CameraMotion, Detection, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
 
 export type { HerdSpec, IdentifiedTrack } from './identify.ts';
@@ -225,8 +226,6 @@ const SWALLOWED_MIN_COVERAGE = 0.6;
 const MERGED_MIN_AREA_RATIO = 1.25;
 /** A horse beside another at the same distance has about its height; a lower box inside another is a piece of a horse behind it. */
 const SIDE_BY_SIDE_MIN_HEIGHT_RATIO = 0.8;
-/** A track missing at most this many frames in a row is still where its prediction puts it. */
-const RECENTLY_LOST_FRAMES = 3;
 
 export function createChunkTracker(init: ChunkTrackerInit): ChunkTracker {
   return new ChunkTrackerImpl(init);

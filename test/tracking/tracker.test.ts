@@ -602,6 +602,27 @@ describe('chunk tracker within a chunk', () => {
     expect(result.horses).toHaveLength(2);
   });
 
+  it('a horse missed by the detector for a frame is not claimed by a look-alike tracked beside it', () => {
+    const [a] = identities(1);
+    const random = mulberry32(31);
+    const seen = (box: { x: number; y: number; w: number; h: number }) => ({ box, embedding: noisyEmbedding(random, a!, 0.05) });
+    const boxA = { x: 100, y: 100, w: 120, h: 80 };
+    const boxB = { x: 240, y: 100, w: 120, h: 80 };
+    // A alone (0–9), then B beside it looking the same (10–29); the detector misses A in frame 13.
+    const frames = Array.from({ length: 30 }, (_, i) => {
+      const objects = i === 13 ? [] : [seen(boxA)];
+      if (i >= 10) objects.push(seen(boxB));
+      return frame(i, objects);
+    });
+    const t = tracker({ newHorseMinTrackS: 0 });
+    const updates = frames.map((f) => t.update(f));
+    const horseA = updates[9]!.assignments[0]!.horseId;
+    expect(horseA).toBe('horse_001');
+    // Without the rule B took horse_001 in frame 13, and A came back as a second horse.
+    expect(updates[13]!.assignments[0]!.horseId).not.toBe(horseA);
+    expect(updates[29]!.assignments.map((assignment) => assignment.horseId)).toEqual(['horse_001', 'horse_002']);
+  });
+
   it('learns no appearance from a box the detector merged over two horses standing together', () => {
     const [a, b] = identities(2);
     const random = mulberry32(13);
