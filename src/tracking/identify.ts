@@ -12,7 +12,7 @@ import { bankSimilarity, cloneFeatureBank, createFeatureBank, normalizeInPlace, 
 import { HorseGallery } from './gallery.ts';
 import { matchIdentities } from './identity.ts';
 import type { TrackerOptions } from './options.ts';
-import { attribute, horseState, RECENTLY_LOST_FRAMES, type HorseState, type Track } from './track.ts';
+import { attribute, horseState, seenLately, type HorseState, type Track } from './track.ts';
 import { colorFor, horseIdFor, type HorseStatus, type KnownHorse } from './types.ts';
 
 /** A track reported as provisional in an earlier chunk that is now decided. */
@@ -82,7 +82,7 @@ export class Identities {
 
     const visible = new Set<HorseState>();
     // A horse missed for a frame or two is still there: no other track may claim it meanwhile.
-    for (const track of tracks) if (track.horse !== null && (track.phase === 'tracked' || track.lostFrames <= RECENTLY_LOST_FRAMES)) visible.add(track.horse);
+    for (const track of tracks) if (track.horse !== null && seenLately(track)) visible.add(track.horse);
     const liveCandidates = this.horses.filter((horse) => !visible.has(horse) && (!herdComplete || horse.inHerd));
     const gallery = this.ensureGallery(queries, dim);
     let galleryEligible: Uint8Array | null = null;

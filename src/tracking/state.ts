@@ -17,6 +17,12 @@ export const STATE_CO_VISIBLE_HORSES = 32;
 
 export type TrackPhase = 'tentative' | 'tracked' | 'lost';
 
+/** A box as a track last reported it. */
+export interface ReportedBox {
+  box: Box;
+  score: number;
+}
+
 /** The constant-velocity Kalman filter's state ([cx, cy, w, h], velocities, per-axis covariances). */
 export interface KalmanState {
   position: number[];
@@ -52,7 +58,7 @@ export interface TrackSnapshot {
   /** While lost: the box that swallowed its horse (see Track.swallowedIn); absent in older states. */
   swallowedIn?: Box | null;
   /** The box and score it was last reported with (see Track.lastReported); absent in older states. */
-  lastReported?: { box: Box; score: number } | null;
+  lastReported?: ReportedBox | null;
   /** Horses seen in the same frame as this track, with the number of such frames (cannot-link evidence). */
   coVisibleHorses: [string, number][];
   /** Unidentified tracks seen in the same frame as this one, with the number of frames. */
@@ -195,7 +201,7 @@ function roundBox(box: Box): Box {
   return { x: round(box.x, 1), y: round(box.y, 1), w: round(box.w, 1), h: round(box.h, 1) };
 }
 
-function decodeReported(value: unknown, where: string): { box: Box; score: number } {
+function decodeReported(value: unknown, where: string): ReportedBox {
   if (!isObject(value)) throw invalid(`${where} is not an object`);
   return { box: decodeBox(value.box, `${where}.box`), score: finite(value.score, `${where}.score`) };
 }

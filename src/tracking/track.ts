@@ -17,7 +17,12 @@ export interface TrackedBox {
 export type Phase = 'tentative' | 'tracked' | 'lost';
 
 /** A track missing at most this many frames in a row is still where its prediction puts it: its horse is there, only missed. */
-export const RECENTLY_LOST_FRAMES = 3;
+const RECENTLY_LOST_FRAMES = 3;
+
+/** Whether the track's horse was seen within the last RECENTLY_LOST_FRAMES frames (a followed track always was). */
+export function seenLately(track: Pick<Track, 'lostFrames'>): boolean {
+  return track.lostFrames <= RECENTLY_LOST_FRAMES;
+}
 
 export interface Track {
   key: number;

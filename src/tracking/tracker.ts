@@ -43,8 +43,7 @@
  *    that decides the track lists it as identified. The passing piece of a partly hidden horse
  *    or a short-lived false track thus never creates a horse.
  *  Candidates exclude horses the track was seen beside (cannot-link, recordCoVisibility) and
- *  horses in view (a horse whose track was missed for at most RECENTLY_LOST_FRAMES frames still
- *  is), and a new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
+ *  horses in view (a horse whose track was missed for a frame or two still is: seenLately), and a new horse waits while a look-alike known horse seems visible elsewhere. A track that would be
  *  a new horse but was confirmed over the lost track of a horse known only from pieces (never a
  *  clean view: its look is no guide) is that horse stepping out whole; one confirmed mostly
  *  inside the box that swallowed a lost horse (the detector merged it with the horse it stood
@@ -74,7 +73,7 @@ import { fillGaps, type FrameTime } from './interpolate.ts';
 import { BoxKalman } from './kalman.ts';
 import { resolveTrackerOptions, type TrackerOptions } from './options.ts';
 import { kalmanBox, STATE_CO_VISIBLE_HORSES, TRACKER_STATE_VERSION, type TrackerState, type TrackSnapshot } from './state.ts';
-import { attribute, RECENTLY_LOST_FRAMES, type Track, type TrackedBox } from './track.ts';
+import { attribute, seenLately, type Track, type TrackedBox } from './track.ts';
 import type { Box, CameraMotion, Detection, FeatureBank, FramePerception, HorseStatus, KnownHorse } from './types.ts';
 
 export type { HerdSpec, IdentifiedTrack } from './identify.ts';
@@ -784,8 +783,7 @@ class ChunkTrackerImpl implements ChunkTracker {
       const box = detections[detection]!.box;
       for (const other of this.tracks) {
         if (other === track || !other.confirmed || matched.has(other)) continue;
-        // Holding it is not being it: a horse standing where a lost one was is a view of its own.
-        if (coverage(other.predicted, box, 0) < SWALLOWED_MIN_COVERAGE || iou(other.predicted, box) >= CO_VISIBLE_MAX_IOU) continue;
+        if (!holdsAnotherHorse(box, other.predicted)) continue;
         // The group's extent: once it splits, the horse that stayed keeps a smaller box, which may still hold the lost track's stale prediction.
         if (other.swallowedIn === null || boxArea(box) > boxArea(other.swallowedIn)) other.swallowedIn = { ...box };
         views.unoccluded[detection] = 0;
@@ -834,9 +832,7 @@ class ChunkTrackerImpl implements ChunkTracker {
   private otherHorseInside(track: Track, box: Box): Box | null {
     if (track.lastReported === null || boxArea(box) < MERGED_MIN_AREA_RATIO * boxArea(track.lastReported.box)) return null;
     for (const other of this.horsesInFrame) {
-      if (other.key === track.key || other.box.h < SIDE_BY_SIDE_MIN_HEIGHT_RATIO * box.h) continue;
-      // Holding it is not being it (as for a swallowed horse): a box much like the other's is a view of that horse, or of one behind it.
-      if (coverage(other.box, box, 0) >= SWALLOWED_MIN_COVERAGE && iou(other.box, box) < CO_VISIBLE_MAX_IOU) return other.box;
+      if (other.key !== track.key && other.box.h >= SIDE_BY_SIDE_MIN_HEIGHT_RATIO * box.h && holdsAnotherHorse(box, other.box)) return other.box;
     }
     return null;
   }
@@ -846,7 +842,7 @@ class ChunkTrackerImpl implements ChunkTracker {
     this.horsesInFrame.length = 0;
     for (const { track, detection } of pairs) if (track.confirmed) this.horsesInFrame.push({ key: track.key, box: detections[detection]!.box });
     for (const track of this.tracks) {
-      if (track.confirmed && !matched.has(track) && track.lostFrames <= RECENTLY_LOST_FRAMES) this.horsesInFrame.push({ key: track.key, box: track.predicted });
+      if (track.confirmed && !matched.has(track) && seenLately(track)) this.horsesInFrame.push({ key: track.key, box: track.predicted });
     }
   }
 
@@ -999,6 +995,14 @@ function completedBox(piece: Box, occluder: Box, fullW: number, fullH: number, f
   const x1 = frameW > 0 ? Math.min(frameW, x + w) : x + w;
   const y1 = frameH > 0 ? Math.min(frameH, y + h) : y + h;
   return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
+}
+
+/**
+ * Whether `box` holds most of `other` (a horse's box or prediction) without being a view of it: a
+ * box much like the other's is that horse, or one standing where it was.
+ */
+function holdsAnotherHorse(box: Box, other: Box): boolean {
+  return coverage(other, box, 0) >= SWALLOWED_MIN_COVERAGE && iou(other, box) < CO_VISIBLE_MAX_IOU;
 }
 
 /** The wider of the parts of `box` left and right of `other`; null when `other` spans it. */
